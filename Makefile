@@ -1,0 +1,63 @@
+# dlcourse: `make lab` to learn, `make test` to check everything, `make course` to run it all headless.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+export TQDM_DISABLE ?= 1
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench clean
+
+help:
+	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
+	@echo "make test     run every test on this machine (CPU; CUDA tests skip without a GPU)"
+	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
+	@echo "make course   execute every notebook headless into build/ and print a summary table"
+	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds)"
+	@echo "make bench    measure speed (writes bench/results.json)"
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	@touch $(STAMP)
+
+# Fashion-MNIST: data root, else Debian's package, else download; with none of them and apt as
+# root, install Debian's dataset-fashion-mnist (it comes from the distribution mirror).
+data: $(STAMP)
+	@$(PY) -m dlcourse data || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's dataset-fashion-mnist with apt-get"; \
+	    { apt-get update -q && apt-get install -y -q dataset-fashion-mnist; } >/dev/null && $(PY) -m dlcourse data; \
+	  else \
+	    echo "No data: follow one of the three fixes above, then run make again."; exit 1; \
+	  fi; }
+
+lab: $(STAMP) data
+	TQDM_DISABLE= MPLBACKEND= $(PY) -m jupyter lab notebooks/
+
+test: test-unit test-notebooks
+
+test-unit: $(STAMP) data
+	$(PY) -m pytest tests -q
+
+test-notebooks: $(STAMP) data
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+test-gpu: $(STAMP) data
+	$(PY) -m pytest tests -q -m cuda --require-cuda
+	DLCOURSE_DEVICE=cuda $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+course: $(STAMP) data
+	$(PY) tools/run_course.py --out build
+
+execute: $(STAMP) data
+	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,203 @@
+"""Data for the course: where it lives, Fashion-MNIST from any of three sources, and fast loaders.
+
+The data root is `DLCOURSE_DATA` if set, else `data/` at the repository root when the package
+runs from a checkout, else a per-user cache folder. Fashion-MNIST comes from the data root, else
+from Debian's `dataset-fashion-mnist` package, else from the internet (torchvision).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+ENV_DATA = "DLCOURSE_DATA"
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+# Mean and std of the 60,000 training images' pixels in [0, 1] (tests recompute them from the data).
+FASHION_MEAN = 0.2860
+FASHION_STD = 0.3530
+
+
+class DataUnavailableError(RuntimeError):
+    """Fashion-MNIST is in none of the places the course looks, and cannot be downloaded."""
+
+
+def _repo_root() -> Path | None:
+    here = Path(__file__).resolve().parent.parent
+    pyproject = here / "pyproject.toml"
+    if pyproject.is_file() and 'name = "dlcourse"' in pyproject.read_text(errors="replace"):
+        return here
+    return None
+
+
+def data_root() -> Path:
+    """Return the folder all course data lives under (created if missing)."""
+    env = os.environ.get(ENV_DATA, "").strip()
+    if env:
+        root = Path(env).expanduser()
+    elif (repo := _repo_root()) is not None:
+        root = repo / "data"
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+        root = Path(cache) / "dlcourse"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _raw_dir(root: Path) -> Path:
+    return Path(root) / "FashionMNIST" / "raw"
+
+
+def _has_fashion_mnist(root: Path) -> bool:
+    raw = _raw_dir(root)
+    return all((raw / name).is_file() and (raw / name).stat().st_size > 0 for name in FASHION_FILES)
+
+
+def _copy_from_debian(debian_dir: Path, raw: Path) -> bool:
+    sources = [debian_dir / f"{name}.gz" for name in FASHION_FILES]
+    if not all(p.is_file() for p in sources):
+        return False
+    raw.mkdir(parents=True, exist_ok=True)
+    for src, name in zip(sources, FASHION_FILES):
+        # Debian recompressed the .gz files (torchvision's md5 sums fail), but their contents are
+        # the original ones: decompress to a temp file, then rename, so no half file is left.
+        tmp = raw / f".{name}.part"
+        with gzip.open(src, "rb") as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        os.replace(tmp, raw / name)
+    return True
+
+
+def _download(root: Path, timeout: float) -> None:
+    from torchvision.datasets import FashionMNIST
+
+    # Download into a scratch folder inside the root, then move the files: a failed or
+    # interrupted download leaves nothing half-written in the data root.
+    scratch = Path(tempfile.mkdtemp(prefix=".download-", dir=root))
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        FashionMNIST(str(scratch), train=True, download=True)
+        FashionMNIST(str(scratch), train=False, download=True)
+        raw = _raw_dir(root)
+        raw.mkdir(parents=True, exist_ok=True)
+        for name in FASHION_FILES:
+            os.replace(_raw_dir(scratch) / name, raw / name)
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def ensure_fashion_mnist(
+    root: str | Path | None = None,
+    *,
+    download: bool = True,
+    debian_dir: str | Path = DEBIAN_FASHION_DIR,
+    timeout: float = 10.0,
+    verbose: bool = True,
+) -> str:
+    """Make Fashion-MNIST ready under `root`; return (and print) which source was used."""
+    root = Path(root) if root is not None else data_root()
+    root.mkdir(parents=True, exist_ok=True)
+    if _has_fashion_mnist(root):
+        source = "data root"
+    elif _copy_from_debian(Path(debian_dir), _raw_dir(root)):
+        source = f"Debian package dataset-fashion-mnist ({debian_dir})"
+    else:
+        error = "download=False"
+        if download:
+            try:
+                _download(root, timeout)
+                error = None
+            except Exception as exc:  # any network failure: explained below
+                error = f"{type(exc).__name__}: {exc}"
+        if error is not None:
+            raise DataUnavailableError(
+                f"Fashion-MNIST is not in {_raw_dir(root)} and could not be fetched ({error}). "
+                "Fix it one of three ways: "
+                "(1) on Debian/Ubuntu, `sudo apt-get install dataset-fashion-mnist` (works offline "
+                "from a local mirror) and run again; "
+                "(2) connect to the internet and run again (torchvision downloads it, ~30 MB); "
+                f"(3) set {ENV_DATA} to a folder that already holds FashionMNIST/raw/ "
+                "(e.g. from `python -m dlcourse bundle` or a USB stick)."
+            )
+        source = "download (torchvision)"
+    if verbose:
+        print(f"Fashion-MNIST ready in {_raw_dir(root)} (source: {source})")
+    return source
+
+
+def fashion_mnist(train: bool = True, root: str | Path | None = None, transform=None):
+    """Return torchvision's FashionMNIST dataset for one split, making the data ready first."""
+    from torchvision.datasets import FashionMNIST
+
+    root = Path(root) if root is not None else data_root()
+    ensure_fashion_mnist(root, verbose=False)
+    return FashionMNIST(str(root), train=train, transform=transform, download=False)
+
+
+def load_fashion_mnist(
+    train: bool = True, root: str | Path | None = None, *, normalize: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return one whole split as tensors: images (N, 1, 28, 28) float32 and labels (N,) int64.
+
+    Pixels are scaled to [0, 1] and, when `normalize`, standardised with the training set's
+    mean and std. Holding the split as one tensor makes CPU training several times faster
+    than decoding one PIL image per sample.
+    """
+    ds = fashion_mnist(train=train, root=root)
+    x = ds.data.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28)
+    if normalize:
+        x.sub_(FASHION_MEAN).div_(FASHION_STD)
+    return x, ds.targets.clone().long()
+
+
+class TensorLoader:
+    """Batches (x, y) from tensors already in memory; a fast stand-in for a DataLoader.
+
+    Shuffling draws a fresh permutation each epoch from its own generator, so runs with the
+    same `seed` see the same batches.
+    """
+
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 128, *,
+        shuffle: bool = False, seed: int = 0,
+    ):
+        if len(x) != len(y):
+            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return (len(self.x) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.x)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator)
+            for i in range(0, n, self.batch_size):
+                idx = order[i : i + self.batch_size]
+                yield self.x[idx], self.y[idx]
+        else:
+            for i in range(0, n, self.batch_size):
+                yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]

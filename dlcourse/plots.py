@@ -1,0 +1,104 @@
+"""Figures for the notebooks. Each takes data and `ax=None`, draws, and returns the axes; none saves files."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def _image_array(img) -> np.ndarray:
+    # (C, H, W) or (H, W) tensor/array -> (H, W) or (H, W, C) for imshow
+    arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3):
+        arr = arr[0] if arr.shape[0] == 1 else np.transpose(arr, (1, 2, 0))
+    if arr.ndim == 3 and arr.dtype != np.uint8:
+        lo, hi = arr.min(), arr.max()
+        arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)  # RGB must sit in [0, 1]
+    return arr
+
+
+def show_image(img, ax=None, title: str | None = None, cmap: str = "gray"):
+    """Show one image (tensor C x H x W, H x W, or array) on `ax`; return the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2, 2))
+    ax.imshow(_image_array(img), cmap=cmap)
+    ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title, fontsize=8)
+    return ax
+
+
+def show_images(images, labels: Sequence | None = None, *, ncols: int = 8, class_names=None, axes=None):
+    """Show a grid of images with optional labels (indices into `class_names`, or strings)."""
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images got no images")
+    if axes is None:
+        nrows = (n + ncols - 1) // ncols
+        _, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows), squeeze=False)
+    flat = np.asarray(axes).reshape(-1)
+    for i, ax in enumerate(flat):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        title = None
+        if labels is not None:
+            lab = labels[i]
+            lab = lab.item() if isinstance(lab, torch.Tensor) else lab
+            title = class_names[int(lab)] if class_names is not None else str(lab)
+        show_image(images[i], ax=ax, title=title)
+    return axes
+
+
+def plot_history(history: dict, ax=None):
+    """Plot loss (left axis) and accuracy (right axis) per epoch from `fit`'s history; return the axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    ax.plot(epochs, history["train_loss"], "o-", label="train loss")
+    if history.get("val_loss"):
+        ax.plot(epochs, history["val_loss"], "s-", label="val loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, history["train_acc"], "o--", color="tab:green", label="train acc")
+    if history.get("val_acc"):
+        ax2.plot(epochs, history["val_acc"], "s--", color="tab:red", label="val acc")
+    ax2.set_ylabel("accuracy")
+    lines = ax.get_lines() + ax2.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize=8)
+    return ax
+
+
+def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, ax=None):
+    """Draw a confusion matrix (rows: true, columns: predicted) with counts; return the axes."""
+    m = matrix.cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"matrix must be square (K, K), got shape {m.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(m, cmap="Blues")
+    k = m.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    ax.set_xticks(range(k), names, rotation=90, fontsize=8)
+    ax.set_yticks(range(k), names, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if m[i, j] > m.max() / 2 else "black")
+    return ax
+
+
+def show_misclassified(images, preds, targets, class_names=None, *, n: int = 16, ncols: int = 8, axes=None):
+    """Show up to `n` images whose prediction differs from the label, titled 'pred (true)'."""
+    wrong = (torch.as_tensor(preds) != torch.as_tensor(targets)).nonzero().flatten()[:n]
+    if len(wrong) == 0:
+        raise ValueError("no misclassified images to show")
+    name = (lambda i: class_names[int(i)]) if class_names is not None else str
+    titles = [f"{name(preds[i])}\n({name(targets[i])})" for i in wrong.tolist()]
+    return show_images([images[i] for i in wrong.tolist()], titles, ncols=ncols, axes=axes)

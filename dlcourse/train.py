@@ -1,0 +1,167 @@
+"""The training loop and evaluation, written out as in notebook 03: `fit`, `evaluate`, `predict`.
+
+`fit` works for multi-class models (integer labels, CrossEntropyLoss) and for binary "is it X?"
+models (one logit per sample, float labels, BCEWithLogitsLoss).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+from dlcourse.device import get_device
+
+
+def _as_device(device) -> torch.device:
+    return device if isinstance(device, torch.device) else get_device(device)
+
+
+def _check_loader(loader, name: str) -> None:
+    try:
+        n = len(loader)
+    except TypeError:
+        return  # an iterable without len(): nothing to check ahead of time
+    if n == 0:
+        raise ValueError(f"{name} is empty (len({name}) == 0): there is nothing to train or evaluate on")
+
+
+def _predictions(logits: torch.Tensor) -> torch.Tensor:
+    # (B, C) -> class index; (B,) or (B, 1) binary logits -> 0/1
+    if logits.dim() == 1 or logits.shape[-1] == 1:
+        return (logits.reshape(-1) > 0).long()
+    return logits.argmax(dim=1)
+
+
+def _loss_input(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # A binary model's (B, 1) output meets (B,) float labels: drop the trailing 1.
+    if logits.dim() == 2 and logits.shape[1] == 1 and y.dim() == 1:
+        return logits.squeeze(1)
+    return logits
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of samples whose predicted class equals the label."""
+    return (_predictions(logits) == y.reshape(-1).long()).float().mean().item()
+
+
+def evaluate(
+    model: nn.Module, loader: Iterable, device="auto", *, loss_fn: Callable | None = None
+) -> tuple[float, float]:
+    """Return (mean loss, accuracy) of `model` over `loader`; no gradients, mode restored."""
+    _check_loader(loader, "loader")
+    device = _as_device(device)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    try:
+        with torch.no_grad():
+            for x, y in loader:
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                total_loss += loss_fn(_loss_input(logits, y), y).item() * len(y)
+                correct += (_predictions(logits) == y.reshape(-1).long()).sum().item()
+                count += len(y)
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("loader yielded no samples")
+    return total_loss / count, correct / count
+
+
+def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (predicted labels, true labels) over `loader`, both on the CPU."""
+    _check_loader(loader, "loader")
+    device = _as_device(device)
+    was_training = model.training
+    model.eval()
+    preds, targets = [], []
+    try:
+        with torch.no_grad():
+            for x, y in loader:
+                preds.append(_predictions(model(x.to(device))).cpu())
+                targets.append(y.reshape(-1).long().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(preds), torch.cat(targets)
+
+
+def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Return a (num_classes, num_classes) count matrix: rows are true labels, columns predictions."""
+    idx = targets.long() * num_classes + preds.long()
+    return torch.bincount(idx, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    val_loader: Iterable | None = None,
+    *,
+    epochs: int = 1,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler=None,
+    loss_fn: Callable | None = None,
+    device="auto",
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train `model` for `epochs`; return a history dict of per-epoch lists.
+
+    Keys: train_loss, train_acc, seconds, and val_loss, val_acc when `val_loader` is given.
+    The optimizer defaults to Adam(lr), the loss to CrossEntropyLoss; a learning-rate
+    `scheduler`, if given, is stepped once at the end of every epoch.
+    """
+    from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
+
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    _check_loader(train_loader, "train_loader")
+    if val_loader is not None:
+        _check_loader(val_loader, "val_loader")
+    device = _as_device(device)
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("scheduler must wrap the optimizer passed to fit (pass both, or neither)")
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "seconds": []}
+    if val_loader is not None:
+        history.update(val_loss=[], val_acc=[])
+
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        count = 0
+        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
+        for x, y in bar:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            loss = loss_fn(_loss_input(logits, y), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.detach() * len(y)
+            correct += (_predictions(logits.detach()) == y.reshape(-1).long()).sum()
+            count += len(y)
+        if count == 0:
+            raise ValueError("train_loader yielded no samples")
+        history["train_loss"].append(total_loss.item() / count)
+        history["train_acc"].append(correct.item() / count)
+        if scheduler is not None:
+            scheduler.step()
+        if val_loader is not None:
+            val_loss, val_acc = evaluate(model, val_loader, device, loss_fn=loss_fn)
+            history["val_loss"].append(val_loss)
+            history["val_acc"].append(val_acc)
+        history["seconds"].append(time.perf_counter() - start)
+        if progress:
+            line = f"epoch {epoch}/{epochs}: train loss {history['train_loss'][-1]:.4f}, acc {history['train_acc'][-1]:.4f}"
+            if val_loader is not None:
+                line += f"; val loss {history['val_loss'][-1]:.4f}, acc {history['val_acc'][-1]:.4f}"
+            print(line + f" ({history['seconds'][-1]:.1f} s)")
+    return history
