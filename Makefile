@@ -5,7 +5,6 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench clean
@@ -36,7 +35,7 @@ data: $(STAMP)
 	  fi; }
 
 lab: $(STAMP) data
-	TQDM_DISABLE= MPLBACKEND= $(PY) -m jupyter lab notebooks/
+	TQDM_DISABLE= $(PY) -m jupyter lab notebooks/
 
 test: test-unit test-notebooks
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 os.environ.setdefault("TQDM_DISABLE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def pytest_addoption(parser):
