@@ -28,6 +28,38 @@ def _check_loader(loader, name: str) -> None:
         raise ValueError(f"{name} is empty (len({name}) == 0): there is nothing to train or evaluate on")
 
 
+def _model_device(model: nn.Module) -> torch.device | None:
+    param = next(model.parameters(), None)
+    return None if param is None else param.device
+
+
+def _check_model_on(model: nn.Module, device: torch.device) -> None:
+    where = _model_device(model)
+    if where is not None and (where.type != device.type or (device.index is not None and where.index != device.index)):
+        raise ValueError(
+            f"the model is on {where} but device={str(device)!r}: move it first with model.to({str(device)!r})"
+        )
+
+
+def _forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable):
+    """model(x) and the loss, with the shapes and dtypes named when either fails."""
+    try:
+        logits = model(x)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"model(x) failed for a batch x of shape {tuple(x.shape)} and dtype {x.dtype}: {exc}"
+        ) from exc
+    try:
+        loss = loss_fn(_loss_input(logits, y), y)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(
+            f"{type(loss_fn).__name__} failed for model output of shape {tuple(logits.shape)} "
+            f"and labels of shape {tuple(y.shape)}, dtype {y.dtype} (multi-class models want int64 "
+            f"class indices; a one-logit binary model wants float 0/1 labels): {exc}"
+        ) from exc
+    return logits, loss
+
+
 def _predictions(logits: torch.Tensor) -> torch.Tensor:
     # (B, C) -> class index; (B,) or (B, 1) binary logits -> 0/1
     if logits.dim() == 1 or logits.shape[-1] == 1:
@@ -54,6 +86,7 @@ def evaluate(
     _check_loader(loader, "loader")
     device = _as_device(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
+    _check_model_on(model, device)
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
@@ -61,8 +94,8 @@ def evaluate(
         with torch.no_grad():
             for x, y in loader:
                 x, y = x.to(device), y.to(device)
-                logits = model(x)
-                total_loss += loss_fn(_loss_input(logits, y), y).item() * len(y)
+                logits, loss = _forward(model, x, y, loss_fn)
+                total_loss += loss.item() * len(y)
                 correct += (_predictions(logits) == y.reshape(-1).long()).sum().item()
                 count += len(y)
     finally:
@@ -76,6 +109,7 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
     """Return (predicted labels, true labels) over `loader`, both on the CPU."""
     _check_loader(loader, "loader")
     device = _as_device(device)
+    _check_model_on(model, device)
     was_training = model.training
     model.eval()
     preds, targets = [], []
@@ -140,8 +174,7 @@ def fit(
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
         for x, y in bar:
             x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = loss_fn(_loss_input(logits, y), y)
+            logits, loss = _forward(model, x, y, loss_fn)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

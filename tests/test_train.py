@@ -123,3 +123,19 @@ def test_fit_on_cuda(small_fashion):
     assert history["train_loss"][-1] < history["train_loss"][0]
     _, acc = evaluate(model, TensorLoader(xt, yt, 500), "cuda")  # CPU batches are moved for you
     assert acc > 0.6
+
+
+def test_shape_and_dtype_mistakes_are_named():
+    loader = TensorLoader(torch.randn(8, 5), torch.randint(0, 2, (8,)), 4)
+    with pytest.raises(ValueError, match=r"shape \(4, 5\).*mat1 and mat2"):
+        fit(nn.Linear(3, 2), loader, device="cpu", progress=False)
+    float_labels = TensorLoader(torch.randn(8, 3), torch.rand(8), 4)
+    with pytest.raises(ValueError, match="int64 class indices"):
+        fit(nn.Linear(3, 4), float_labels, device="cpu", progress=False)
+
+
+@pytest.mark.cuda
+def test_model_on_another_device_is_named():
+    loader = TensorLoader(torch.randn(8, 3), torch.randint(0, 2, (8,)), 4)
+    with pytest.raises(ValueError, match="model is on cpu"):
+        evaluate(nn.Linear(3, 2), loader, "cuda")
