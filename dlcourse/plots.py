@@ -102,3 +102,45 @@ def show_misclassified(images, preds, targets, class_names=None, *, n: int = 16,
     name = (lambda i: class_names[int(i)]) if class_names is not None else str
     titles = [f"{name(preds[i])}\n({name(targets[i])})" for i in wrong.tolist()]
     return show_images([images[i] for i in wrong.tolist()], titles, ncols=ncols, axes=axes)
+
+
+def plot_decision_boundary(model, x, y, ax=None, device="cpu", *, steps: int = 200, margin: float = 0.25):
+    """Colour the plane by `model`'s prediction, scatter the 2-D points `x` coloured by label `y`; return the axes.
+
+    `model` maps (N, 2) points to one logit each, (N, 1) or (N,), or to (N, C) class scores. It runs
+    on `device` in eval mode without gradients, and its mode is restored afterwards.
+    """
+    x = torch.as_tensor(x).detach().cpu().float()  # (N, 2)
+    y = torch.as_tensor(y).detach().cpu().reshape(-1)  # (N,)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x must hold 2-D points, shape (N, 2), got {tuple(x.shape)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    lo, hi = x.min(dim=0).values - margin, x.max(dim=0).values + margin
+    gx, gy = torch.meshgrid(torch.linspace(lo[0], hi[0], steps), torch.linspace(lo[1], hi[1], steps), indexing="xy")
+    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (steps * steps, 2)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(grid.to(device)).float().cpu()
+    finally:
+        model.train(was_training)
+    gx, gy = gx.numpy(), gy.numpy()
+    if out.ndim == 1 or out.shape[1] == 1:
+        # binary: shade by the probability of class 1 and draw the 0.5 line between the classes
+        prob = torch.sigmoid(out.reshape(-1)).reshape(steps, steps).numpy()
+        ax.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.4)
+        if prob.min() < 0.5 < prob.max():
+            ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1)
+        cmap, vmin, vmax = "RdBu_r", 0, 1
+    else:
+        k = out.shape[1]
+        cls = out.argmax(dim=1).reshape(steps, steps).numpy()
+        ax.contourf(gx, gy, cls, levels=np.arange(k + 1) - 0.5, cmap="tab10", vmin=-0.5, vmax=9.5, alpha=0.3)
+        cmap, vmin, vmax = "tab10", -0.5, 9.5
+    ax.scatter(x[:, 0].numpy(), x[:, 1].numpy(), c=y.numpy(), cmap=cmap, vmin=vmin, vmax=vmax, s=8, edgecolors="none")
+    ax.set_xlim(float(lo[0]), float(hi[0]))
+    ax.set_ylim(float(lo[1]), float(hi[1]))
+    ax.set_aspect("equal")
+    return ax
