@@ -7,10 +7,11 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench doctor clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
+	@echo "make doctor   check this computer for the course (Python, torch, device, data, kernel)"
 	@echo "make test     run every test on this machine (CPU; CUDA tests skip without a GPU)"
 	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
@@ -57,6 +58,10 @@ course: $(STAMP) data
 execute: $(STAMP) data
 	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+
+# Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline).
+doctor: $(STAMP)
+	$(PY) -m dlcourse doctor
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,4 +1,9 @@
-"""Command line: `python -m dlcourse data` makes Fashion-MNIST ready in the data root."""
+"""Command line: `python -m dlcourse data | doctor | bundle DIR`.
+
+data    make Fashion-MNIST ready in the data root
+doctor  check this computer for the course (never downloads); exit 1 with advice on a problem
+bundle  gather what a room without internet needs into DIR (see dlcourse/workshop.py)
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,15 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="make Fashion-MNIST ready in the data root; print the source used")
     data.add_argument("--no-download", action="store_true", help="never try the internet")
+    sub.add_parser("doctor", help="check Python, torch, device, data, weights and the Jupyter kernel")
+    bundle = sub.add_parser("bundle", help="gather notebooks, data, weights and wheels for an offline room")
+    bundle.add_argument("dir", help="folder to write the bundle into (created if missing)")
+    bundle.add_argument("--no-wheels", action="store_true", help="skip downloading the environment's wheels")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -19,6 +29,21 @@ def main(argv: list[str] | None = None) -> int:
         try:
             ensure_fashion_mnist(data_root(), download=not args.no_download)
         except DataUnavailableError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    elif args.command == "doctor":
+        from dlcourse.workshop import doctor
+
+        return doctor()
+    elif args.command == "bundle":
+        import subprocess
+
+        from dlcourse.data import DataUnavailableError
+        from dlcourse.workshop import bundle
+
+        try:
+            bundle(args.dir, wheels=not args.no_wheels)
+        except (DataUnavailableError, subprocess.CalledProcessError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return 0

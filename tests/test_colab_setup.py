@@ -1,0 +1,114 @@
+"""The Colab setup cell: generated from one place, silent outside Colab, installs dlcourse on Colab,
+and stops with one line when the installed version is not the one a notebook needs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import dlcourse
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("colab", ROOT / "tools" / "colab.py")
+colab = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(colab)
+
+SOURCE = colab.setup_cell_source(colab.repository_url(), colab.package_version())
+# Neither Colab's markers nor an install source may leak in from the environment running the tests.
+CLEAN_ENV = {k: v for k, v in os.environ.items()
+             if k not in {"COLAB_RELEASE_TAG", "DLCOURSE_SOURCE", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
+
+
+def test_notebooks_and_readme_match_what_the_tool_writes():
+    problems = colab.problems(ROOT)
+    assert not problems, "\n".join(problems) + "\nrun: python tools/colab.py"
+
+
+def test_stamping_inserts_one_cell_after_the_first_markdown_and_is_idempotent():
+    nb = json.loads((ROOT / "notebooks" / "03_mlp_image_classifier.ipynb").read_text())
+    others = [c for c in nb["cells"] if "colab-setup" not in c.get("metadata", {}).get("tags", [])]
+    once = colab.stamped(nb, SOURCE)
+    assert [c for i, c in enumerate(once["cells"]) if i != 1] == others
+    assert once["cells"][0]["cell_type"] == "markdown" and "".join(once["cells"][1]["source"]) == SOURCE
+    assert "parameters" not in once["cells"][1]["metadata"]["tags"]
+    assert colab.notebook_text(colab.stamped(once, SOURCE)) == colab.notebook_text(once)
+
+
+def test_repository_address_is_written_by_hand_only_in_pyproject():
+    repository = colab.repository_url()
+    assert repository.startswith("https://github.com/")
+    assert f'"git+{repository}@v" + DLCOURSE_VERSION' in SOURCE
+    assert f'DLCOURSE_VERSION = "{dlcourse.__version__}"' in SOURCE  # pinned to this release
+    hand_written = [p for d in ("dlcourse", "tools", "tests", "docs", ".ci") for p in (ROOT / d).rglob("*")
+                    if p.is_file() and p.suffix in {".py", ".md", ".sh", ""}]
+    hand_written += [ROOT / "Makefile", ROOT / "CONTRIBUTING.md", ROOT / "environment.yml"]
+    holding = [str(p.relative_to(ROOT)) for p in hand_written
+               if p.is_file() and repository in p.read_text(errors="replace")]
+    assert holding == [], f"only pyproject.toml may spell out the repository address: {holding}"
+
+
+def test_outside_colab_it_prints_nothing_and_imports_no_torch(tmp_path):
+    code = SOURCE + "\nimport sys; assert 'torch' not in sys.modules, 'the setup cell imported torch'\n"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env=CLEAN_ENV, timeout=120)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_a_version_mismatch_stops_jupyter_with_one_line(tmp_path):
+    # a real kernel, as in JupyterLab: the error's traceback is what the notebook shows
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('import dlcourse\ndlcourse.__version__ = "0.0.0"'),
+                nbformat.v4.new_code_cell(SOURCE),
+                nbformat.v4.new_code_cell('print("should not run")')]
+    client = NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=False)
+    with pytest.raises(Exception):
+        client.execute(cwd=str(tmp_path), env=CLEAN_ENV)
+    error = nb.cells[1].outputs[-1]
+    assert error.output_type == "error"
+    assert error.traceback == [
+        f"This notebook needs dlcourse {dlcourse.__version__} but found 0.0.0: run %pip install "
+        f'"dlcourse @ git+{colab.repository_url()}@v{dlcourse.__version__}" and restart the kernel '
+        "(in a clone of the course, use make lab)."]
+    assert nb.cells[2].outputs == []
+
+
+@pytest.mark.slow
+def test_on_colab_it_installs_dlcourse_into_a_fresh_environment(tmp_path):
+    # A fresh virtual environment without dlcourse or torch. The cell installs dlcourse with
+    # --no-deps (Colab has torch already), so only the package itself is built and installed,
+    # from a copy of this checkout's package files (building in the checkout would leave build/).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "dlcourse", src / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    probe = "import dlcourse; print(dlcourse.__version__, dlcourse.__file__)"
+
+    # Outside Colab: nothing is installed, and the cell stops with its one-line message.
+    outside = subprocess.run([python, "-c", SOURCE], capture_output=True, text=True, cwd=tmp_path,
+                             env={**CLEAN_ENV, "DLCOURSE_SOURCE": src.as_uri()}, timeout=120)
+    assert outside.returncode != 0
+    assert f"needs dlcourse {dlcourse.__version__} but found none" in outside.stderr.splitlines()[-1]
+    assert subprocess.run([python, "-c", probe], cwd=tmp_path, env=CLEAN_ENV).returncode != 0
+
+    # On Colab (its marker, forced): the cell installs from the pointed-at source, then passes.
+    colab_env = {**CLEAN_ENV, "COLAB_RELEASE_TAG": "test", "DLCOURSE_SOURCE": src.as_uri()}
+    run = subprocess.run([python, "-c", SOURCE], capture_output=True, text=True, cwd=tmp_path,
+                         env=colab_env, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    version, location = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True,
+                                       cwd=tmp_path, env=CLEAN_ENV).stdout.split()
+    assert version == dlcourse.__version__
+    assert Path(location).is_relative_to(venv)

@@ -1,0 +1,108 @@
+"""`python -m dlcourse doctor` and `bundle`: offline, with real data, a real kernel and a real notebook."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlcourse import workshop
+from dlcourse.data import FASHION_FILES
+
+ROOT = Path(__file__).resolve().parent.parent
+# Any attempt to reach the internet fails at once instead of hanging or succeeding.
+OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": "", "NO_PROXY": ""}
+
+
+def _doctor(tmp_path, **env):
+    return subprocess.run([sys.executable, "-m", "dlcourse", "doctor"], capture_output=True, text=True,
+                          env={**os.environ, **OFFLINE, **env}, cwd=tmp_path, timeout=300)
+
+
+def test_doctor_passes_with_the_course_data(fashion_root, tmp_path):
+    run = _doctor(tmp_path, DLCOURSE_DATA=str(fashion_root))
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in ("Python", "torch", "torchvision", "device", "data root", "Fashion-MNIST",
+                 "weight cache", "Jupyter kernel"):
+        assert f"  {name} " in run.stdout, f"no {name!r} line in:\n{run.stdout}"
+    assert "FAIL" not in run.stdout
+
+
+def test_doctor_fails_with_advice_on_an_empty_data_root_and_downloads_nothing(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    start = time.perf_counter()
+    run = _doctor(tmp_path, DLCOURSE_DATA=str(empty))
+    assert run.returncode == 1, run.stdout + run.stderr
+    line = next(ln for ln in run.stdout.splitlines() if "Fashion-MNIST" in ln)
+    assert "FAIL" in line and "0 of 4 files" in line
+    assert "python -m dlcourse data" in run.stdout  # the advice
+    assert list(empty.iterdir()) == []  # it neither copied nor downloaded anything
+    assert time.perf_counter() - start < 120
+
+
+def test_kernel_check_fails_when_the_kernel_cannot_import_dlcourse(tmp_path, monkeypatch):
+    # a python3 kernel spec earlier on Jupyter's path than the environment's, running an
+    # interpreter without dlcourse (Python with -I -S ignores every site-packages)
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    bad_python = tmp_path / "python-without-dlcourse"
+    bad_python.write_text(f"#!/bin/sh\nexec {sys.executable} -I -S \"$@\"\n")
+    bad_python.chmod(0o755)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(bad_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (elsewhere)", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    check = workshop.check_kernel()
+    assert check.status == "FAIL"
+    assert "cannot import dlcourse" in check.detail and str(bad_python) in check.detail
+    assert "ipykernel install --user" in check.advice
+
+    monkeypatch.delenv("JUPYTER_PATH")
+    assert workshop.check_kernel().status == "ok"
+
+
+def test_report_marks_failures_and_gives_advice():
+    text = workshop.report([workshop.Check("torch", "ok", "2.0"),
+                            workshop.Check("Fashion-MNIST", "FAIL", "0 of 4 files", "run this")])
+    assert "  FAIL  Fashion-MNIST" in text and "-> run this" in text and "1 problem(s)" in text
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_bundle_without_wheels_runs_a_notebook_offline(fashion_root, tmp_path, monkeypatch):
+    import papermill
+
+    dest = tmp_path / "bundle"
+    run = subprocess.run([sys.executable, "-m", "dlcourse", "bundle", str(dest), "--no-wheels"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                         env={**os.environ, **OFFLINE, "DLCOURSE_DATA": str(fashion_root)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    raw = dest / "data" / "FashionMNIST" / "raw"
+    for name in FASHION_FILES:
+        assert (raw / name).read_bytes() == (fashion_root / "FashionMNIST" / "raw" / name).read_bytes()
+    readme = (dest / "README.md").read_text()
+    assert "pip install --no-index --find-links $BUNDLE/wheels -r $BUNDLE/requirements.txt" in readme
+    assert "export DLCOURSE_DATA=$BUNDLE/data" in readme and "no `wheels/`" in readme
+    assert (dest / "requirements.txt").read_text().startswith("dlcourse==")
+
+    # Run notebook 03 (it loads Fashion-MNIST) from the bundle, with the bundle as data root,
+    # offline; its data must be read, not refetched (from Debian or the internet).
+    nb = dest / "notebooks" / "03_mlp_image_classifier.ipynb"
+    before = {name: (raw / name).stat().st_mtime_ns for name in FASHION_FILES}
+    for key, value in {**OFFLINE, "DLCOURSE_DATA": str(dest / "data")}.items():
+        monkeypatch.setenv(key, value)
+    knobs = set(papermill.inspect_notebook(str(nb)))
+    parameters = {"DEVICE": "cpu", "METRICS_PATH": str(tmp_path / "metrics.json")}
+    parameters.update({"EPOCHS": 1} if "EPOCHS" in knobs else {})
+    papermill.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=parameters,
+                               kernel_name="python3", cwd=str(nb.parent), progress_bar=False,
+                               execution_timeout=600)
+    assert json.loads((tmp_path / "metrics.json").read_text())["test_accuracy"] > 0.5
+    assert {name: (raw / name).stat().st_mtime_ns for name in FASHION_FILES} == before
