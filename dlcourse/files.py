@@ -14,7 +14,11 @@ from typing import Iterator
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success rename it to `path`, on error delete it."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__} {path!r:.80}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"path {str(path)!r} is a folder, not a file: give a file name inside it")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
@@ -35,6 +39,15 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def write_metrics(metrics: dict, path: str | Path | None) -> dict:
     """Write a notebook's results as JSON to `path` (skipped when None); return `metrics`."""
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict of names to numbers, got {type(metrics).__name__} "
+                        f"{metrics!r:.80} (the call is write_metrics(metrics, path))")
+    for key, value in metrics.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"metrics[{key!r}] is a {type(value).__name__}, which JSON cannot hold: "
+                            "convert it with float(...) or int(...)") from None
     if path is not None:
         atomic_write_text(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     return metrics

@@ -14,6 +14,10 @@ def _image_array(img) -> np.ndarray:
     arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
     if arr.ndim == 3 and arr.shape[0] in (1, 3):
         arr = arr[0] if arr.shape[0] == 1 else np.transpose(arr, (1, 2, 0))
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (3, 4))):
+        shape = tuple(img.shape) if hasattr(img, "shape") else arr.shape
+        raise ValueError(f"img must be one image, (H, W), (1, H, W), (3, H, W) or (H, W, 3), got shape {shape}"
+                         + (": for a batch use show_images, or pick one with img[0]" if len(shape) == 4 else ""))
     if arr.ndim == 3 and arr.dtype != np.uint8:
         lo, hi = arr.min(), arr.max()
         arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)  # RGB must sit in [0, 1]
@@ -36,6 +40,8 @@ def show_images(images, labels: Sequence | None = None, *, ncols: int = 8, class
     n = len(images)
     if n == 0:
         raise ValueError("show_images got no images")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"labels must have one entry per image: got {len(labels)} labels for {n} images")
     if axes is None:
         nrows = (n + ncols - 1) // ncols
         _, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.5 * nrows), squeeze=False)
@@ -55,6 +61,10 @@ def show_images(images, labels: Sequence | None = None, *, ncols: int = 8, class
 
 def plot_history(history: dict, ax=None):
     """Plot loss (left axis) and accuracy (right axis) per epoch from `fit`'s history; return the axes."""
+    missing = [k for k in ("train_loss", "train_acc") if k not in history]
+    if missing:
+        raise ValueError(f"history must be fit's dict with 'train_loss' and 'train_acc' lists; "
+                         f"it lacks {missing} (it has {sorted(history)})")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
 from dlcourse.device import get_device
 
@@ -19,7 +20,21 @@ def _as_device(device) -> torch.device:
     return device if isinstance(device, torch.device) else get_device(device)
 
 
+def _check_model(model, name: str = "model") -> None:
+    if isinstance(model, type) and issubclass(model, nn.Module):
+        raise TypeError(f"{name} is the class {model.__name__}, not a model: create one first, "
+                        f"e.g. {name} = {model.__name__}()")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__} {model!r:.80}")
+
+
 def _check_loader(loader, name: str) -> None:
+    if isinstance(loader, torch.Tensor):
+        raise TypeError(f"{name} must yield (x, y) batches, got a Tensor of shape {tuple(loader.shape)}: "
+                        f"wrap the tensors, e.g. TensorLoader(x, y, batch_size=64)")
+    if isinstance(loader, Dataset):
+        raise TypeError(f"{name} is a Dataset ({type(loader).__name__}), which gives one sample at a time: "
+                        f"wrap it in a DataLoader, e.g. DataLoader(dataset, batch_size=64)")
     try:
         n = len(loader)
     except TypeError:
@@ -41,14 +56,19 @@ def _check_model_on(model: nn.Module, device: torch.device) -> None:
         )
 
 
-def _forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable):
-    """model(x) and the loss, with the shapes and dtypes named when either fails."""
+def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """model(x), with the batch's shape and dtype named when it fails."""
     try:
-        logits = model(x)
+        return model(x)
     except RuntimeError as exc:
         raise ValueError(
             f"model(x) failed for a batch x of shape {tuple(x.shape)} and dtype {x.dtype}: {exc}"
         ) from exc
+
+
+def _forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable):
+    """model(x) and the loss, with the shapes and dtypes named when either fails."""
+    logits = _logits(model, x)
     try:
         loss = loss_fn(_loss_input(logits, y), y)
     except (RuntimeError, ValueError) as exc:
@@ -76,6 +96,9 @@ def _loss_input(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of samples whose predicted class equals the label."""
+    if len(logits) != y.numel():
+        raise ValueError(f"logits of shape {tuple(logits.shape)} and labels y of shape {tuple(y.shape)} "
+                         "must hold the same number of samples")
     return (_predictions(logits) == y.reshape(-1).long()).float().mean().item()
 
 
@@ -83,6 +106,7 @@ def evaluate(
     model: nn.Module, loader: Iterable, device="auto", *, loss_fn: Callable | None = None
 ) -> tuple[float, float]:
     """Return (mean loss, accuracy) of `model` over `loader`; no gradients, mode restored."""
+    _check_model(model)
     _check_loader(loader, "loader")
     device = _as_device(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -107,6 +131,7 @@ def evaluate(
 
 def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Tensor, torch.Tensor]:
     """Return (predicted labels, true labels) over `loader`, both on the CPU."""
+    _check_model(model)
     _check_loader(loader, "loader")
     device = _as_device(device)
     _check_model_on(model, device)
@@ -116,7 +141,7 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
     try:
         with torch.no_grad():
             for x, y in loader:
-                preds.append(_predictions(model(x.to(device))).cpu())
+                preds.append(_predictions(_logits(model, x.to(device))).cpu())
                 targets.append(y.reshape(-1).long().cpu())
     finally:
         model.train(was_training)
@@ -125,6 +150,15 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
 
 def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Return a (num_classes, num_classes) count matrix: rows are true labels, columns predictions."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    preds, targets = torch.as_tensor(preds).reshape(-1), torch.as_tensor(targets).reshape(-1)
+    if len(preds) != len(targets):
+        raise ValueError(f"preds and targets must have the same length, got {len(preds)} and {len(targets)}")
+    for name, t in (("preds", preds), ("targets", targets)):
+        if len(t) and (t.min() < 0 or t.max() >= num_classes):
+            raise ValueError(f"{name} must be class indices 0..{num_classes - 1} (num_classes={num_classes}), "
+                             f"got values from {t.min().item()} to {t.max().item()}")
     idx = targets.long() * num_classes + preds.long()
     return torch.bincount(idx, minlength=num_classes**2).reshape(num_classes, num_classes)
 
@@ -150,8 +184,9 @@ def fit(
     """
     from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
 
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    _check_model(model)
     _check_loader(train_loader, "train_loader")
     if val_loader is not None:
         _check_loader(val_loader, "val_loader")

@@ -1,0 +1,138 @@
+"""Learners' mistakes at the package's public functions: each gives one clear error naming the
+argument and the value (see the table in tests/README.md). Checks tested elsewhere are not repeated:
+test_train.py (shapes, dtypes, empty loaders, epochs), test_device.py (device names),
+test_imagefiles.py (list and labels files), test_data.py (TensorLoader lengths, batch_size)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from dlcourse.data import TensorLoader
+from dlcourse.files import atomic_path, write_metrics
+from dlcourse.models import MLP
+from dlcourse.plots import plot_history, show_image, show_images
+from dlcourse.train import accuracy, confusion_matrix, evaluate, fit, predict
+
+
+@pytest.fixture
+def loader():
+    return TensorLoader(torch.randn(8, 3), torch.randint(0, 2, (8,)), 4)
+
+
+# train: what is passed as the model and as the loader
+
+def test_model_class_instead_of_model(loader):
+    with pytest.raises(TypeError, match=r"model is the class MLP, not a model: .*model = MLP\(\)"):
+        fit(MLP, loader, device="cpu", progress=False)
+    for helper in (evaluate, predict):
+        with pytest.raises(TypeError, match="model is the class MLP"):
+            helper(MLP, loader, "cpu")
+    with pytest.raises(TypeError, match="model must be an nn.Module, got str 'mlp'"):
+        evaluate("mlp", loader, "cpu")
+
+
+def test_dataset_or_tensor_instead_of_loader():
+    ds = TensorDataset(torch.randn(8, 3), torch.randint(0, 2, (8,)))
+    with pytest.raises(TypeError, match=r"train_loader is a Dataset \(TensorDataset\).*DataLoader\(dataset"):
+        fit(nn.Linear(3, 2), ds, device="cpu", progress=False)
+    with pytest.raises(TypeError, match=r"val_loader is a Dataset"):
+        fit(nn.Linear(3, 2), DataLoader(ds, batch_size=4), ds, device="cpu", progress=False)
+    with pytest.raises(TypeError, match=r"loader must yield \(x, y\) batches, got a Tensor of shape \(8, 3\)"):
+        evaluate(nn.Linear(3, 2), torch.randn(8, 3), "cpu")
+
+
+def test_model_on_another_device_without_a_gpu(loader):
+    # the meta device stands in for a GPU: the same check, on any machine
+    model = nn.Linear(3, 2, device="meta")
+    with pytest.raises(ValueError, match=r"the model is on meta but device='cpu': move it first with model.to\('cpu'\)"):
+        evaluate(model, loader, "cpu")
+    with pytest.raises(ValueError, match="the model is on meta"):
+        predict(model, loader, "cpu")
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda0", "CPU:x"])
+def test_unknown_device_name_in_train_helpers(loader, bad):
+    with pytest.raises(ValueError, match=f"unknown device {bad!r}"):
+        fit(nn.Linear(3, 2), loader, device=bad, progress=False)
+    with pytest.raises(ValueError, match=f"unknown device {bad!r}"):
+        evaluate(nn.Linear(3, 2), loader, bad)
+
+
+def test_predict_names_the_batch_shape():
+    loader = TensorLoader(torch.randn(8, 5), torch.randint(0, 2, (8,)), 4)
+    with pytest.raises(ValueError, match=r"model\(x\) failed for a batch x of shape \(4, 5\) and dtype torch.float32"):
+        predict(nn.Linear(3, 2), loader, "cpu")
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.0, True, "3"])
+def test_bad_epochs(loader, epochs):
+    with pytest.raises(ValueError, match=f"epochs must be a positive int, got {epochs!r}"):
+        fit(nn.Linear(3, 2), loader, epochs=epochs, device="cpu", progress=False)
+
+
+def test_accuracy_with_mismatched_lengths():
+    with pytest.raises(ValueError, match=r"logits of shape \(4, 3\) and labels y of shape \(5,\)"):
+        accuracy(torch.randn(4, 3), torch.zeros(5, dtype=torch.long))
+
+
+def test_confusion_matrix_checks():
+    p, t = torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])
+    assert confusion_matrix(p, t, 3).sum() == 3
+    with pytest.raises(ValueError, match=r"preds must be class indices 0..1 \(num_classes=2\), got values from 0 to 2"):
+        confusion_matrix(p, t, 2)
+    with pytest.raises(ValueError, match=r"targets must be class indices 0..2 \(num_classes=3\), got values from -1"):
+        confusion_matrix(p, torch.tensor([0, -1, 1]), 3)
+    with pytest.raises(ValueError, match="same length, got 3 and 2"):
+        confusion_matrix(p, t[:2], 3)
+    with pytest.raises(ValueError, match="num_classes must be a positive int, got 0"):
+        confusion_matrix(p, t, 0)
+
+
+# files: metrics and paths
+
+def test_write_metrics_names_the_value_json_cannot_hold(tmp_path):
+    path = tmp_path / "m.json"
+    with pytest.raises(TypeError, match=r"metrics\['test_accuracy'\] is a Tensor, .*float\(\.\.\.\)"):
+        write_metrics({"test_accuracy": torch.tensor(0.9), "n": 3}, path)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_write_metrics_arguments_swapped(tmp_path):
+    with pytest.raises(TypeError, match=r"metrics must be a dict of names to numbers, got str"):
+        write_metrics(str(tmp_path / "m.json"), {"a": 1})
+
+
+def test_write_to_a_folder_or_a_non_path(tmp_path):
+    with pytest.raises(IsADirectoryError, match=f"path {str(tmp_path)!r} is a folder"):
+        write_metrics({"a": 1}, tmp_path)
+    with pytest.raises(TypeError, match="path must be a file name .*got int 3"):
+        with atomic_path(3):
+            pass
+    assert list(tmp_path.iterdir()) == []
+    write_metrics({"a": 1}, tmp_path / "new" / "m.json")  # missing folders are created
+    assert json.loads((tmp_path / "new" / "m.json").read_text()) == {"a": 1}
+
+
+# plots
+
+def test_show_image_with_a_batch_names_the_shape():
+    with pytest.raises(ValueError, match=r"got shape \(4, 1, 28, 28\): for a batch use show_images"):
+        show_image(torch.zeros(4, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"got shape \(5, 28, 28\)"):
+        show_image(torch.zeros(5, 28, 28))
+    show_image(torch.zeros(28, 28, 3))  # (H, W, 3) arrays are images too
+
+
+def test_show_images_labels_must_match():
+    with pytest.raises(ValueError, match="got 3 labels for 2 images"):
+        show_images(torch.zeros(2, 1, 8, 8), [0, 1, 2])
+
+
+def test_plot_history_needs_fits_history():
+    with pytest.raises(ValueError, match=r"it lacks \['train_acc'\] \(it has \['loss', 'train_loss'\]\)"):
+        plot_history({"train_loss": [1.0], "loss": [1.0]})
