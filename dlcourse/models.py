@@ -25,3 +25,21 @@ class MLP(nn.Sequential):
             width = h
         layers.append(nn.Linear(width, num_classes))  # (B, num_classes) logits
         super().__init__(*layers)
+
+
+class SmallCNN(nn.Module):
+    """Three stride-2 conv blocks (conv 3x3, batch norm, ReLU), then one Linear layer: notebook 05's CNN."""
+
+    def __init__(self, channels: tuple[int, int, int] = (24, 48, 96), num_classes: int = 10):
+        super().__init__()
+        c1, c2, c3 = channels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.BatchNorm2d(c1), nn.ReLU(),   # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),  # (B, c2, 7, 7)
+            nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.BatchNorm2d(c3), nn.ReLU(),  # (B, c3, 4, 4)
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(c3 * 4 * 4, num_classes))  # (B, num_classes)
+
+    def forward(self, x):
+        """(B, 1, 28, 28) images -> (B, num_classes) logits."""
+        return self.classifier(self.features(x))
