@@ -7,6 +7,7 @@ models (one logit per sample, float labels, BCEWithLogitsLoss).
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Callable, Iterable
 
 import torch
@@ -182,6 +183,7 @@ def fit(
     The optimizer defaults to Adam(lr), the loss to CrossEntropyLoss; a learning-rate
     `scheduler`, if given, is stepped once at the end of every epoch.
     """
+    from tqdm import TqdmWarning
     from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -206,7 +208,10 @@ def fit(
         total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch
         correct = torch.zeros((), device=device, dtype=torch.long)
         count = 0
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
+        with warnings.catch_warnings():
+            # Without ipywidgets, tqdm.auto warns "IProgress not found" and falls back to a text bar: fine.
+            warnings.simplefilter("ignore", TqdmWarning)
+            bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
         for x, y in bar:
             x, y = x.to(device), y.to(device)
             logits, loss = _forward(model, x, y, loss_fn)
