@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench doctor clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute doctor clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
@@ -16,7 +16,6 @@ help:
 	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds)"
-	@echo "make bench    measure speed (writes bench/results.json)"
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
