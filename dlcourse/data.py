@@ -56,8 +56,28 @@ def data_root() -> Path:
     else:
         cache = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
         root = Path(cache) / "dlcourse"
-    root.mkdir(parents=True, exist_ok=True)
+    return _make_root(root, f"{ENV_DATA}={env!r}" if env else None)
+
+
+def _make_root(root: Path, where: str | None = None) -> Path:
+    # One clear error when the data root cannot be a folder (a file is in the way, no permission).
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        problem = None
+    except FileExistsError:
+        problem = "it is a file, not a folder"
+    except OSError as exc:  # no permission, a file where a parent folder should be, ...
+        problem = f"{type(exc).__name__}: {exc.strerror or exc}"
+    if problem is not None:
+        origin = f" ({where})" if where else ""
+        raise OSError(f"cannot use {root} as the data root{origin}: {problem}; "
+                      f"set {ENV_DATA} to a folder you can write to")
     return root
+
+
+def _check_split(train) -> None:
+    if not isinstance(train, bool):
+        raise ValueError(f"train must be True (training split) or False (test split), got {train!r}")
 
 
 def _raw_dir(root: Path) -> Path:
@@ -113,8 +133,9 @@ def ensure_fashion_mnist(
     verbose: bool = True,
 ) -> str:
     """Make Fashion-MNIST ready under `root`; return (and print) which source was used."""
-    root = Path(root) if root is not None else data_root()
-    root.mkdir(parents=True, exist_ok=True)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    root = _make_root(Path(root)) if root is not None else data_root()
     if _has_fashion_mnist(root):
         source = "data root"
     elif _copy_from_debian(Path(debian_dir), _raw_dir(root)):
@@ -147,6 +168,7 @@ def fashion_mnist(train: bool = True, root: str | Path | None = None, transform=
     """Return torchvision's FashionMNIST dataset for one split, making the data ready first."""
     from torchvision.datasets import FashionMNIST
 
+    _check_split(train)
     root = Path(root) if root is not None else data_root()
     ensure_fashion_mnist(root, verbose=False)
     return FashionMNIST(str(root), train=train, transform=transform, download=False)
@@ -161,6 +183,7 @@ def load_fashion_mnist(
     mean and std. Holding the split as one tensor makes CPU training several times faster
     than decoding one PIL image per sample.
     """
+    _check_split(train)
     ds = fashion_mnist(train=train, root=root)
     x = ds.data.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28)
     if normalize:
@@ -179,9 +202,13 @@ class TensorLoader:
         self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 128, *,
         shuffle: bool = False, seed: int = 0,
     ):
+        for name, t in (("x", x), ("y", y)):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}: "
+                                f"make one with torch.as_tensor({name})")
         if len(x) != len(y):
             raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.x, self.y = x, y
         self.batch_size = batch_size
@@ -201,3 +228,7 @@ class TensorLoader:
         else:
             for i in range(0, n, self.batch_size):
                 yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]
+
+
+# Your own image files (notebook 06) live in dlcourse.imagefiles; these names are here too.
+from dlcourse.imagefiles import ListFileDataset, ListFileError, export_fashion_mnist_pngs, read_labels_file, read_list_file, write_list_file  # noqa: E402,F401

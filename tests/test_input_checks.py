@@ -6,6 +6,7 @@ test_imagefiles.py (list and labels files), test_data.py (TensorLoader lengths, 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -136,3 +137,67 @@ def test_show_images_labels_must_match():
 def test_plot_history_needs_fits_history():
     with pytest.raises(ValueError, match=r"it lacks \['train_acc'\] \(it has \['loss', 'train_loss'\]\)"):
         plot_history({"train_loss": [1.0], "loss": [1.0]})
+
+
+# your own image files: arguments checked before any file is read
+
+def test_list_file_dataset_arguments(tmp_path):
+    from dlcourse.imagefiles import ListFileDataset
+
+    files = (tmp_path / "data.list", tmp_path / "labels.json")
+    with pytest.raises(ValueError, match=r"size must be \(height, width\) in pixels, e.g. \(28, 28\), got 28"):
+        ListFileDataset(*files, 28)
+    with pytest.raises(ValueError, match=r"got \(28, 0\)"):
+        ListFileDataset(*files, (28, 0))
+    with pytest.raises(TypeError, match="target_dtype must be a torch dtype .*got 'float'"):
+        ListFileDataset(*files, (28, 28), target_dtype="float")
+    with pytest.raises(TypeError, match="transform must be a function of the image tensor, got int"):
+        ListFileDataset(*files, (28, 28), transform=3)
+
+
+def test_export_arguments(tmp_path):
+    from dlcourse.imagefiles import export_fashion_mnist_pngs
+
+    for classes in ([0, 12], ["Sandal"], [-1]):
+        with pytest.raises(ValueError, match=r"classes must be Fashion-MNIST class indices 0..9, got " + re.escape(repr(classes))):
+            export_fashion_mnist_pngs(tmp_path, classes=classes)
+    with pytest.raises(ValueError, match="per_class must be a positive int, got 0"):
+        export_fashion_mnist_pngs(tmp_path, per_class=0)
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'val'"):
+        export_fashion_mnist_pngs(tmp_path, split="val")
+    assert list(tmp_path.iterdir()) == []
+
+
+# data: the data root, the split, the loader's tensors
+
+def test_data_root_that_is_a_file(tmp_path, monkeypatch):
+    from dlcourse.data import data_root, ensure_fashion_mnist
+
+    a_file = tmp_path / "data"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("DLCOURSE_DATA", str(a_file))
+    with pytest.raises(OSError, match=re.escape(f"cannot use {a_file} as the data root (DLCOURSE_DATA='{a_file}')")
+                       + ".*set DLCOURSE_DATA to a folder you can write to"):
+        data_root()
+    with pytest.raises(OSError, match=re.escape(f"cannot use {a_file / 'sub'} as the data root")):
+        ensure_fashion_mnist(a_file / "sub", download=False)
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds, got 0"):
+        ensure_fashion_mnist(tmp_path, timeout=0)
+
+
+@pytest.mark.parametrize("train", ["test", 0, None])
+def test_split_must_be_true_or_false(train):
+    from dlcourse.data import fashion_mnist, load_fashion_mnist
+
+    for get in (fashion_mnist, load_fashion_mnist):
+        with pytest.raises(ValueError, match=re.escape(f"train must be True (training split) or False (test split), got {train!r}")):
+            get(train=train)
+
+
+def test_tensor_loader_needs_tensors():
+    with pytest.raises(TypeError, match=r"x must be a torch.Tensor, got list: make one with torch.as_tensor\(x\)"):
+        TensorLoader([[0.0], [1.0]], torch.zeros(2))
+    with pytest.raises(TypeError, match="y must be a torch.Tensor, got ndarray"):
+        TensorLoader(torch.zeros(2, 1), torch.zeros(2).numpy())
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got True"):
+        TensorLoader(torch.zeros(2, 1), torch.zeros(2), True)
