@@ -332,6 +332,9 @@ def bundle(dest: str | Path, *, wheels: bool = True) -> Path:
     for name in FASHION_FILES:
         shutil.copy2(root / "FashionMNIST" / "raw" / name, raw / name)
 
+    if (root / "checkpoints").is_dir():  # notebook 07's course-made pretrained weights
+        _copy_tree(root / "checkpoints", dest / "data" / "checkpoints")
+
     cache = weights_dir()
     if cache.is_dir() and any(cache.iterdir()):
         _copy_tree(cache, dest / "torch" / "hub" / "checkpoints")

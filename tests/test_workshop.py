@@ -106,3 +106,20 @@ def test_bundle_without_wheels_runs_a_notebook_offline(fashion_root, tmp_path, m
                                execution_timeout=600)
     assert json.loads((tmp_path / "metrics.json").read_text())["test_accuracy"] > 0.5
     assert {name: (raw / name).stat().st_mtime_ns for name in FASHION_FILES} == before
+
+
+def test_bundle_carries_the_course_made_pretrained_weights(fashion_root, tmp_path, monkeypatch):
+    # notebook 07 saves its offline pretrained weights in <data root>/checkpoints: they travel too
+    root = tmp_path / "root"
+    (root / "FashionMNIST" / "raw").mkdir(parents=True)
+    for name in FASHION_FILES:
+        os.symlink(fashion_root / "FashionMNIST" / "raw" / name, root / "FashionMNIST" / "raw" / name)
+    from dlcourse.models import SmallCNN, load_checkpoint, save_checkpoint
+
+    save_checkpoint(SmallCNN(), root / "checkpoints" / "cnn.pt")
+    monkeypatch.setenv("DLCOURSE_DATA", str(root))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-cache"))
+    dest = workshop.bundle(tmp_path / "bundle", wheels=False)
+    copied = dest / "data" / "checkpoints" / "cnn.pt"
+    assert copied.read_bytes() == (root / "checkpoints" / "cnn.pt").read_bytes()
+    load_checkpoint(SmallCNN(), copied)
