@@ -184,7 +184,12 @@ def fit(
     `scheduler`, if given, is stepped once at the end of every epoch.
     """
     from tqdm import TqdmWarning
-    from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
+
+    with warnings.catch_warnings():
+        # Without ipywidgets, tqdm.auto warns "IProgress not found" (on import and on use) and
+        # falls back to a text bar: fine.
+        warnings.simplefilter("ignore", TqdmWarning)
+        from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -209,7 +214,6 @@ def fit(
         correct = torch.zeros((), device=device, dtype=torch.long)
         count = 0
         with warnings.catch_warnings():
-            # Without ipywidgets, tqdm.auto warns "IProgress not found" and falls back to a text bar: fine.
             warnings.simplefilter("ignore", TqdmWarning)
             bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
         for x, y in bar:

@@ -45,8 +45,8 @@ def check_05(m):
 
 
 def check_06(m):
-    assert m["num_images"] > 0
-    assert m["test_accuracy"] >= 0.90
+    assert m["num_images"] == 3000 + 1000  # TRAIN_PER_CLASS and TEST_PER_CLASS images of each class
+    assert m["test_accuracy"] >= 0.95  # always answering "not footwear" scores 0.70
     assert abs(m["error_rate"] - (1 - m["test_accuracy"])) < 1e-9
 
 
