@@ -11,6 +11,22 @@ from pathlib import Path
 from typing import Iterator
 
 
+def _read_umask() -> int:
+    umask = os.umask(0)  # the only way to read it; read once, at import, not while threads write files
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success rename it to `path`, on error delete it."""
@@ -24,6 +40,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have
+        # (the old file's, else 0666 less the umask) so others in a workshop can read it.
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 
 import pytest
 
@@ -29,3 +31,18 @@ def test_unserialisable_metrics_do_not_clobber(tmp_path):
     with pytest.raises(TypeError):
         write_metrics({"bad": object()}, path)
     assert json.loads(path.read_text()) == {"ok": 1}
+
+
+def test_written_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
+    # mkstemp creates 0600 files; a data root an instructor prepares must stay readable by others.
+    umask = os.umask(0)
+    os.umask(umask)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    new = atomic_write_text(tmp_path / "new.json", "{}")
+    assert stat.S_IMODE(new.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o666 & ~umask
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    atomic_write_text(kept, "new")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "new"
