@@ -49,6 +49,13 @@ def _model_device(model: nn.Module) -> torch.device | None:
     return None if param is None else param.device
 
 
+def _all_on(model: nn.Module, device: torch.device) -> bool:
+    """Whether every parameter and buffer of `model` is already on `device` (then .to() is a no-op)."""
+    def same(t: torch.Tensor) -> bool:
+        return t.device.type == device.type and (device.index is None or t.device.index == device.index)
+    return all(same(t) for t in model.parameters()) and all(same(t) for t in model.buffers())
+
+
 def _check_model_on(model: nn.Module, device: torch.device) -> None:
     where = _model_device(model)
     if where is not None and (where.type != device.type or (device.index is not None and where.index != device.index)):
@@ -198,7 +205,8 @@ def fit(
     if val_loader is not None:
         _check_loader(val_loader, "val_loader")
     device = _as_device(device)
-    model.to(device)
+    if not _all_on(model, device):
+        model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     if scheduler is not None and scheduler.optimizer is not optimizer:
         raise ValueError("scheduler must wrap the optimizer passed to fit (pass both, or neither)")
@@ -210,25 +218,32 @@ def fit(
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
-        total_loss = torch.zeros((), device=device)  # summed on the device: no sync per batch
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        count = 0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TqdmWarning)
-            bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress or None)
-        for x, y in bar:
+        # The history's figures are gathered per batch as tensors on the device (no sync, one small
+        # op per batch) and summed once at the end of the epoch.
+        losses, sizes, predicted, labels = [], [], [], []
+        batches = train_loader
+        if progress:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TqdmWarning)
+                batches = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None)
+        for x, y in batches:
             x, y = x.to(device), y.to(device)
             logits, loss = _forward(model, x, y, loss_fn)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total_loss += loss.detach() * len(y)
-            correct += (_predictions(logits.detach()) == y.reshape(-1).long()).sum()
-            count += len(y)
-        if count == 0:
+            losses.append(loss.detach())
+            sizes.append(len(y))
+            predicted.append(_predictions(logits.detach()))
+            labels.append(y)
+        if not sizes:
             raise ValueError("train_loader yielded no samples")
-        history["train_loss"].append(total_loss.item() / count)
-        history["train_acc"].append(correct.item() / count)
+        count = sum(sizes)
+        with torch.no_grad():
+            weights = torch.tensor(sizes, dtype=torch.float32, device=device)
+            history["train_loss"].append((torch.stack(losses).float() @ weights).item() / count)
+            correct = (torch.cat(predicted) == torch.cat([t.reshape(-1) for t in labels]).long()).sum()
+            history["train_acc"].append(correct.item() / count)
         if scheduler is not None:
             scheduler.step()
         if val_loader is not None:

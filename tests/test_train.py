@@ -49,6 +49,25 @@ def test_fit_matches_a_hand_written_loop(small_fashion):
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_fit_history_equals_evaluate_when_nothing_is_learned(small_fashion, binary):
+    """With lr=0 the model never changes, so fit's train_loss/train_acc (gathered per batch,
+    summed at the epoch's end, last batch smaller) must equal evaluate() over the same batches."""
+    x, y, _, _ = small_fashion
+    x, y = x[:1000], y[:1000]  # 1000 = 7 x 128 + 104: a short last batch weighs less
+    seed_everything(2)
+    if binary:
+        model, y, loss_fn = nn.Sequential(nn.Flatten(), nn.Linear(784, 1)), (y >= 5).float(), nn.BCEWithLogitsLoss()
+    else:
+        model, loss_fn = MLP(hidden=(32,)), nn.CrossEntropyLoss()
+    history = fit(model, TensorLoader(x, y, 128), optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+                  loss_fn=loss_fn, epochs=2, device="cpu", progress=False)
+    loss, acc = evaluate(model, TensorLoader(x, y, 128), "cpu", loss_fn=loss_fn)
+    assert history["train_loss"] == pytest.approx([loss, loss], rel=1e-5)
+    assert history["train_acc"] == pytest.approx([acc, acc], abs=1e-9)
+    assert 0.05 < acc < 0.8  # an untrained model: neither all right nor all wrong
+
+
 def test_fit_binary_with_float_labels():
     seed_everything(0)
     g = torch.Generator().manual_seed(0)
