@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute doctor clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench doctor clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds)"
+	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update README"
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -53,6 +54,12 @@ test-gpu: $(STAMP) data
 
 course: $(STAMP) data
 	$(PY) tools/run_course.py --out build
+
+# QUICK=1: a smoke run of every section at tiny sizes (figures not meaningful);
+# README=1: rewrite README.md's Performance table from this run; THREADS=N: torch threads.
+bench: $(STAMP) data
+	$(PY) -m bench.bench $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(README)),--readme) \
+	  $(if $(THREADS),--threads $(THREADS))
 
 execute: $(STAMP) data
 	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \

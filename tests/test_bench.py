@@ -1,0 +1,193 @@
+"""The benchmark's pure helpers: FLOP counting against hand formulas, the time-to-accuracy loop's
+stopping rules on a fake clock, peak memory of a child process, the busy-machine check, the table,
+and one quick run of the bench itself. No timings asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `bench` lives at the repository root
+
+from bench.helpers import (  # noqa: E402
+    MB, ChildPeakMemory, cpu_snapshot, first_reach, forward_flops, markdown_table, other_cores,
+    replace_between, step_flops, time_to_accuracy, tta_ratio,
+)
+from dlcourse.models import MLP  # noqa: E402
+
+
+def test_forward_and_step_flops_of_an_mlp_match_the_hand_formula():
+    b = 16
+    x, y = torch.randn(b, 1, 28, 28), torch.randint(0, 10, (b,))
+    model = MLP()
+    layers = [(784, 256), (256, 128), (128, 10)]
+    forward = sum(2 * b * i * o for i, o in layers)
+    assert forward_flops(model, x) == forward
+    # backward = grad of weights (1x forward) + grad of inputs (1x forward) except the first
+    # layer's, which autograd never computes: the image does not require grad.
+    assert step_flops(model, x, y) == 3 * forward - 2 * b * 784 * 256
+    assert all(p.grad is None for p in model.parameters())  # step_flops cleans up
+
+
+def test_conv_flops_match_the_hand_formula():
+    b = 3
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),            # (B, 4, 28, 28)
+        nn.Conv2d(4, 8, 3, stride=2, padding=1), nn.ReLU(),  # (B, 8, 14, 14)
+        nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
+    x, y = torch.randn(b, 1, 28, 28), torch.randint(0, 10, (b,))
+    conv1 = 2 * 1 * 3 * 3 * (4 * 28 * 28) * b
+    conv2 = 2 * 4 * 3 * 3 * (8 * 14 * 14) * b
+    linear = 2 * (8 * 14 * 14) * 10 * b
+    assert forward_flops(model, x) == conv1 + conv2 + linear
+    assert step_flops(model, x, y) == 3 * (conv1 + conv2 + linear) - conv1
+
+
+class FakeClock:
+    """A clock that only moves when training says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_fake(accuracies, *, target=0.9, max_epochs=10, max_seconds=100.0, epoch_seconds=10.0, eval_seconds=5.0):
+    clock = FakeClock()
+    accs = iter(accuracies)
+
+    def train_epoch(epoch):
+        clock.now += epoch_seconds
+
+    def evaluate():
+        clock.now += eval_seconds  # must not count as training time
+        return next(accs)
+
+    return time_to_accuracy(train_epoch, evaluate, target=target, max_epochs=max_epochs,
+                            max_seconds=max_seconds, clock=clock)
+
+
+def test_time_to_accuracy_stops_at_the_target_and_excludes_evaluation():
+    r = run_fake([0.5, 0.8, 0.91, 0.95])
+    assert r["reached"] and r["stopped_by"] == "target"
+    assert r["epochs"] == 3 and r["seconds"] == pytest.approx(30.0)  # 3 epochs, evaluation not counted
+    assert [p["accuracy"] for p in r["curve"]] == [0.5, 0.8, 0.91]
+
+
+def test_time_to_accuracy_caps_report_not_reached():
+    by_epochs = run_fake([0.5, 0.6, 0.7], max_epochs=3)
+    assert not by_epochs["reached"] and by_epochs["seconds"] is None
+    assert by_epochs["stopped_by"] == "epochs" and by_epochs["epochs"] == 3
+    assert by_epochs["best_accuracy"] == 0.7
+    by_seconds = run_fake([0.5] * 10, max_seconds=25.0)
+    assert by_seconds["stopped_by"] == "seconds" and by_seconds["epochs"] == 3
+    assert by_seconds["trained_seconds"] == pytest.approx(30.0)
+    # reaching the target in the epoch that crosses the seconds cap still counts
+    assert run_fake([0.5, 0.5, 0.95], max_seconds=25.0)["reached"]
+
+
+def test_first_reach_and_ratios():
+    curve = [{"epoch": 1, "seconds": 4.0, "accuracy": 0.85}, {"epoch": 2, "seconds": 8.0, "accuracy": 0.89}]
+    assert first_reach(curve, 0.88) == 8.0 and first_reach(curve, 0.9) is None
+    ours = {"reached": True, "seconds": 10.0}
+    assert tta_ratio({"reached": True, "seconds": 25.0}, ours) == (2.5, "2.5x")
+    ratio, text = tta_ratio({"reached": False, "trained_seconds": 40.0}, ours)
+    assert ratio == 4.0 and text.startswith(">= 4.0x")
+    assert tta_ratio({"reached": True, "seconds": 1.0}, {"reached": False})[0] is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_child_peak_memory_sees_a_child_that_allocated_and_freed():
+    code = "import time; b = bytearray(200 * 1024 * 1024); del b; time.sleep(0.5)"
+    with ChildPeakMemory(interval=0.05) as mem:
+        subprocess.run([sys.executable, "-c", code, "peak-probe"], check=True)
+    assert mem.peak("peak-probe") >= 190 * MB  # the freed peak is still seen (VmHWM)
+    assert mem.peak("no-such-command") == 0
+
+
+def test_markdown_table_and_readme_markers():
+    table = markdown_table([{"a": 1, "b": "x"}, {"a": 2}], ["a", "b"])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |", "| 2 |  |"]
+    text = "intro\n<!-- b -->\nold\nlines\n<!-- e -->\noutro\n"
+    assert replace_between(text, "<!-- b -->", "<!-- e -->", "new") == "intro\n<!-- b -->\nnew\n<!-- e -->\noutro\n"
+    with pytest.raises(ValueError, match="markers"):
+        replace_between("no markers", "<!-- b -->", "<!-- e -->", "new")
+
+
+def test_summary_table_from_saved_results_with_skipped_sections():
+    from bench.bench import COLUMNS, summary_rows
+
+    results = {"sections": {
+        "tta": {"ours_cnn": {"skipped": "no SmallCNN yet"},
+                "ours_mlp": {"recipe": {"label": "ours", "target": 0.88}, "reached": True, "seconds": 5.0, "epochs": 2}},
+        "fit": {"model": "MLP", "batch_size": 128, "ratio": 0.97, "target": 0.95},
+        "cuda": {"skipped": "no CUDA GPU here"},
+    }}
+    rows = summary_rows(results)
+    assert [r["section"] for r in rows] == ["tta", "tta", "fit", "cuda"]
+    assert "skipped" in rows[0]["value"] and rows[2]["met"] == "yes"
+    assert markdown_table(rows, COLUMNS).count("\n") == len(rows) + 1
+
+
+def test_slowest_cells_reads_papermill_durations(tmp_path):
+    from bench.bench import slowest_cells
+
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# title"},
+        {"cell_type": "code", "metadata": {"papermill": {"duration": 0.5}}, "source": "# setup\nimport torch"},
+        {"cell_type": "code", "metadata": {"papermill": {"duration": 9.0}}, "source": ["# NBVAL_CHECK_OUTPUT\n", "# train\n", "fit()"]},
+        {"cell_type": "code", "metadata": {}, "source": "x = 1"},  # not executed: no duration
+    ]
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert slowest_cells(path, top=2) == [{"cell": 2, "seconds": 9.0, "heading": "train"},
+                                          {"cell": 1, "seconds": 0.5, "heading": "setup"}]
+    assert slowest_cells(tmp_path / "missing.ipynb") == []
+
+
+@pytest.mark.skipif(cpu_snapshot() is None, reason="needs Linux /proc/stat")
+def test_other_cores_sees_a_busy_process_that_is_not_the_benchs_own_work():
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        before = cpu_snapshot()
+        _ = sum(i * i for i in range(10**6))  # our own work between the snapshots is excluded
+        subprocess.run([sys.executable, "-c", "sum(range(10**6))"], check=True)  # so is a waited-for child
+        import time
+
+        time.sleep(2.0)
+        used = other_cores(before, cpu_snapshot())
+    finally:
+        busy.kill()
+        busy.wait()
+    assert 0.6 <= used["other"] <= 1.3  # the spinning process: about one core
+    assert other_cores(before, None) is None
+    short = cpu_snapshot()
+    assert other_cores(short, cpu_snapshot()) is None  # under 2 s: too short to judge
+
+
+def test_quick_bench_runs_every_named_section_and_keeps_the_full_results(tmp_path):
+    """`python -m bench.bench --quick` measures for real at tiny sizes; it must not replace
+    bench/results.json (the committed full run), and --readme needs a full run."""
+    root = Path(__file__).resolve().parent.parent
+    results = root / "bench" / "results.json"
+    before = results.read_bytes() if results.exists() else None
+    run = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--sections", "fit,data,cuda"],
+                         cwd=root, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "| fit | fit / bare loop throughput" in run.stdout and "| data | ListFileDataset / ImageFolder" in run.stdout
+    assert "QUICK smoke mode" in run.stdout
+    written = Path(run.stderr.strip().splitlines()[-1].split("results written to ", 1)[1])
+    saved = json.loads(written.read_text())
+    assert written.parent == root / "bench" / "raw" and set(saved["sections"]) == {"fit", "data", "cuda"}
+    assert saved["sections"]["fit"]["ratio"] > 0
+    assert (results.read_bytes() if results.exists() else None) == before
+    refused = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--readme"], cwd=root,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--readme needs a full run" in refused.stderr
