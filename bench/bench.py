@@ -564,18 +564,11 @@ def summary_rows(results: dict) -> list[dict]:
     s = {name: section for name, section in results["sections"].items() if "error" not in section}
     rows: list[dict] = [{"section": name, "measure": "the whole section", "value": f"FAILED: {section['error']}"}
                         for name, section in results["sections"].items() if "error" in section]
-    if "course" in s:
-        rows += course_rows(s["course"])
-    if "tta" in s:
-        rows += tta_rows(s["tta"])
-    if "fit" in s:
-        rows += fit_rows(s["fit"])
-    if "data" in s:
-        rows += data_rows(s["data"])
-    if "flops" in s:
-        rows += flops_rows(s["flops"])
-    if "tuning" in s:
-        rows += tuning_rows(s["tuning"])
+    makers = {"course": course_rows, "tta": tta_rows, "fit": fit_rows, "data": data_rows,
+              "flops": flops_rows, "tuning": tuning_rows}
+    for name, make in makers.items():
+        if name in s:
+            rows += make(s[name])
     if "cuda" in s:
         c = s["cuda"]
         if "skipped" in c:
