@@ -88,17 +88,22 @@ def load_data() -> dict:
 # --- 1. course run time and peak memory ----------------------------------------------------
 
 def section_course(cfg: Config) -> dict:
-    """Run each notebook's default run (tools/run_course.py) and record the kernel's peak RSS."""
+    """Run each notebook's default run (tools/run_course.py) and record the kernel's peak RSS, and
+    which checkpoints it made in the data root (notebook 07 pretrains on a first run only)."""
     sys.path.insert(0, str(ROOT / "tools"))
     import run_course
 
+    from dlcourse.data import data_root
     from dlcourse.device import get_device
 
+    checkpoints = data_root() / "checkpoints"
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[: cfg.notebooks]
     rows = []
     for nb in notebooks:
+        before = set(checkpoints.glob("*.pt"))
         with ChildPeakMemory() as mem:
             row = run_course.run([nb], RAW / "course", "auto", 0)[0]
+        row["made_checkpoints"] = sorted(p.name for p in set(checkpoints.glob("*.pt")) - before)
         row["peak_rss_mb"] = mem.peak("ipykernel") / MB
         row["tree_peak_rss_mb"] = mem.tree_peak / MB
         row["slowest_cells"] = slowest_cells(RAW / "course" / nb.name)
@@ -144,14 +149,8 @@ def run_recipe(recipe: recipes.Recipe, cfg: Config, data: dict, device: torch.de
 def section_tta(cfg: Config, data: dict, device: torch.device, *, references: bool = True) -> dict:
     """Ours (notebooks 03 and 05) and, when `references`, d2l's LeNet-5 and the plain per-item loop."""
     mlp, cnn = recipes.ours_mlp(), recipes.ours_cnn()
-    todo = [mlp] + ([recipes.plain_torchvision(mlp)] if references else [])
+    todo = [mlp, recipes.plain_torchvision(mlp), cnn, recipes.d2l_lenet_recipe(cnn)] if references else [mlp, cnn]
     out: dict = {}
-    if recipes.small_cnn_class() is None:
-        out["ours_cnn"] = {"skipped": "dlcourse.models.SmallCNN (notebook 05's CNN) does not exist yet"}
-    else:
-        todo.append(cnn)
-    if references:
-        todo.append(recipes.d2l_lenet_recipe(cnn))
     for recipe in todo:
         out[recipe.name] = run_recipe(recipe, cfg, data, device)
     for result in out.values():
@@ -170,11 +169,10 @@ def section_fit(cfg: Config, data: dict, device: torch.device) -> dict:
     ratios (on a VM the single fastest trial of either side is itself an outlier; the best-of
     ratio is kept in the JSON beside it).
     """
+    from dlcourse.data import TensorLoader
     from dlcourse.device import seed_everything
     from dlcourse.models import MLP
     from dlcourse.train import fit
-
-    from dlcourse.data import TensorLoader
 
     recipe = recipes.ours_mlp()
     bs = recipe.batch_size
@@ -226,33 +224,20 @@ def best_rate(make_loader, repeats: int) -> float:
 
 def section_data(cfg: Config, data: dict) -> dict:
     """In-memory TensorLoader against per-item DataLoaders over the training split; then the files."""
-    from torchvision import transforms
-
-    from dlcourse.data import FASHION_MEAN, FASHION_STD, TensorLoader, fashion_mnist, load_fashion_mnist
+    from dlcourse.data import TensorLoader, load_fashion_mnist
 
     n = cfg.train_subset or len(data["x_train"])
     repeats = min(cfg.repeats, 3)
     load_seconds = timed(lambda: load_fashion_mnist(train=True))
     x, y = data["x_train"][:n], data["y_train"][:n]
     rates = {"tensor": best_rate(lambda: TensorLoader(x, y, 128, shuffle=True), repeats)}
-    per_item = fashion_mnist(train=True, transform=transforms.Compose(
-        [transforms.ToTensor(), transforms.Normalize((FASHION_MEAN,), (FASHION_STD,))]))
-    subset = torch.utils.data.Subset(per_item, range(n))
+    subset = recipes.per_item_dataset(normalize=True, train_subset=n)
     for workers in (0, 2):
         rates[f"per_item_{workers}w"] = best_rate(lambda: torch.utils.data.DataLoader(
             subset, batch_size=128, shuffle=True, num_workers=workers), repeats)
     return {"images": n, "batch_size": 128, "load_split_seconds": load_seconds,
             "images_per_s": rates, "tensor_over_per_item": rates["tensor"] / rates["per_item_0w"],
-            "files": section_files(cfg)}
-
-
-def section_files(cfg: Config) -> dict:
-    """ListFileDataset against torchvision's ImageFolder on the same PNG folder (images/s)."""
-    try:
-        from dlcourse.imagefiles import ListFileDataset  # noqa: F401
-    except ImportError:
-        return {"skipped": "dlcourse.imagefiles.ListFileDataset does not exist yet (notebook 06's module)"}
-    return files_benchmark(cfg)
+            "files": files_benchmark(cfg)}
 
 
 def files_benchmark(cfg: Config) -> dict:
@@ -316,13 +301,11 @@ def steps_per_second(model, x, y, device, seconds: float) -> float:
 
 def flops_models() -> list[tuple[str, object, int]]:
     """(name, model factory, batch size) for the models the course trains, plus d2l's LeNet-5."""
-    from dlcourse.models import MLP
+    from dlcourse.models import MLP, SmallCNN
 
-    models = [("MLP (notebook 03)", MLP, recipes.ours_mlp().batch_size)]
-    if (cnn := recipes.small_cnn_class()) is not None:
-        models.append(("SmallCNN (notebook 05)", cnn, recipes.ours_cnn().batch_size))
-    models.append(("d2l LeNet-5", recipes.d2l_lenet, 256))
-    return models
+    return [("MLP (notebook 03)", MLP, recipes.ours_mlp().batch_size),
+            ("SmallCNN (notebook 05)", SmallCNN, recipes.ours_cnn().batch_size),
+            ("d2l LeNet-5", recipes.d2l_lenet, 256)]
 
 
 def section_flops(cfg: Config, data: dict, device: torch.device, matmul_n: int | None = None) -> dict:
@@ -353,16 +336,14 @@ def tiny_mlp() -> torch.nn.Module:
 
 def tuning_models() -> list[tuple[str, object, torch.Tensor, torch.Tensor]]:
     """(name, factory, x, y) with random data: speed does not depend on the values."""
-    from dlcourse.models import MLP
+    from dlcourse.models import MLP, SmallCNN
 
     g = torch.Generator().manual_seed(0)
     image = lambda n: (torch.randn(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g))  # noqa: E731
-    models = [("tiny MLP 2-16-2, 500 points", tiny_mlp, torch.randn(500, 2, generator=g),
-               torch.randint(0, 2, (500,), generator=g)),
-              ("MLP (notebook 03)", MLP, *image(recipes.ours_mlp().batch_size))]
-    if (cnn := recipes.small_cnn_class()) is not None:
-        models.append(("SmallCNN (notebook 05)", cnn, *image(recipes.ours_cnn().batch_size)))
-    return models
+    return [("tiny MLP 2-16-2, 500 points", tiny_mlp, torch.randn(500, 2, generator=g),
+             torch.randint(0, 2, (500,), generator=g)),
+            ("MLP (notebook 03)", MLP, *image(recipes.ours_mlp().batch_size)),
+            ("SmallCNN (notebook 05)", SmallCNN, *image(recipes.ours_cnn().batch_size))]
 
 
 def thread_rates(seconds: float) -> dict:
@@ -486,6 +467,7 @@ def yes_no(ok: bool) -> str:
 def course_rows(s: dict) -> list[dict]:
     rows = [{"section": "course", "measure": f"{r['notebook'][:-6]} ({s['device']})",
              "value": f"{r['seconds']:.1f} s, peak {r['peak_rss_mb']:.0f} MB" + (" FAILED" if r["error"] else "")
+             + ("; first run: made " + ", ".join(r["made_checkpoints"]) if r.get("made_checkpoints") else "")
              + (f"; slowest cell {c[0]['seconds']:.0f} s ({c[0]['heading'] or 'cell ' + str(c[0]['cell'])})"
                 if (c := r.get("slowest_cells")) else ""),
              "target": f"<= {s['peak_target_mb']} MB", "met": yes_no(r["peak_rss_mb"] <= s["peak_target_mb"] and not r["error"])}
@@ -498,10 +480,7 @@ def course_rows(s: dict) -> list[dict]:
 
 def tta_rows(s: dict, section: str = "tta") -> list[dict]:
     rows = []
-    for name, r in s.items():
-        if "skipped" in r:
-            rows.append({"section": section, "measure": name, "value": f"skipped: {r['skipped']}"})
-            continue
+    for r in s.values():
         rec = r["recipe"]
         if r["reached"]:
             value = f"{r['seconds']:.1f} s ({r['epochs']} ep)"
@@ -525,12 +504,9 @@ def data_rows(s: dict) -> list[dict]:
              "value": f"{fmt(r['per_item_0w'])} / {fmt(r['per_item_2w'])} img/s",
              "target": f"in-memory is {s['tensor_over_per_item']:.0f}x 0 workers"}]
     f = s["files"]
-    if "skipped" in f:
-        rows.append({"section": "data", "measure": "ListFileDataset / ImageFolder", "value": f"skipped: {f['skipped']}"})
-    else:
-        rows.append({"section": "data", "measure": f"ListFileDataset / ImageFolder ({f['images']} PNGs)",
-                     "value": f"{f['ratio']:.2f}x ({fmt(max(f['listfile_per_s']))} vs {fmt(max(f['imagefolder_per_s']))} img/s)",
-                     "target": f">= {f['target']}x", "met": yes_no(f["ratio"] >= f["target"])})
+    rows.append({"section": "data", "measure": f"ListFileDataset / ImageFolder ({f['images']} PNGs)",
+                 "value": f"{f['ratio']:.2f}x ({fmt(max(f['listfile_per_s']))} vs {fmt(max(f['imagefolder_per_s']))} img/s)",
+                 "target": f">= {f['target']}x", "met": yes_no(f["ratio"] >= f["target"])})
     return rows
 
 

@@ -230,8 +230,9 @@ class ChildPeakMemory:
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
             current += rss
-            peak = max(_vm_hwm_bytes(child.pid) or 0, rss, self.peaks.get(child.pid, ("", 0))[1])
-            self.peaks[child.pid] = (cmd, peak)
+            seen_cmd, seen_peak = self.peaks.get(child.pid, ("", 0))
+            # an exiting process reads as an empty command line: keep the one it had
+            self.peaks[child.pid] = (cmd or seen_cmd, max(_vm_hwm_bytes(child.pid) or 0, rss, seen_peak))
         self.tree_peak = max(self.tree_peak, current)
 
     def peak(self, match: str = "") -> int:

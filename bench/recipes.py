@@ -58,13 +58,6 @@ def notebook_parameters(prefix: str, defaults: dict) -> dict:
     return values
 
 
-def small_cnn_class():
-    """Notebook 05's CNN from dlcourse.models, or None while it does not exist yet."""
-    from dlcourse import models
-
-    return getattr(models, "SmallCNN", None)
-
-
 def ours_mlp() -> Recipe:
     """Notebook 03: MLP 784-256-128-10, Adam, cosine schedule over EPOCHS, tensors in memory."""
     p = notebook_parameters("03", {"EPOCHS": 10, "BATCH_SIZE": 128, "LR": 1e-3})
@@ -114,12 +107,12 @@ def d2l_lenet() -> nn.Sequential:
 
 def build_model(recipe: Recipe) -> nn.Module:
     """A fresh model for `recipe` (seed first for repeatable weights)."""
-    from dlcourse.models import MLP
+    from dlcourse.models import MLP, SmallCNN
 
     if recipe.name == "d2l_lenet":
         return d2l_lenet()
     if recipe.name == "ours_cnn":
-        return small_cnn_class()()
+        return SmallCNN()
     return MLP()
 
 
@@ -131,18 +124,23 @@ def build_optimizer(recipe: Recipe, model: nn.Module):
     return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs)
 
 
-def per_item_loader(recipe: Recipe, train_subset: int | None, seed: int = 0):
-    """torchvision's FashionMNIST through a DataLoader: one PIL image decoded and converted per sample."""
+def per_item_dataset(*, normalize: bool, train_subset: int | None = None):
+    """torchvision's FashionMNIST training split: one PIL image decoded and converted per sample
+    (ToTensor, and Normalize with the training set's mean and std when `normalize`)."""
     from torchvision import transforms
 
     from dlcourse.data import FASHION_MEAN, FASHION_STD, fashion_mnist
 
     steps = [transforms.ToTensor()]
-    if recipe.normalize:
+    if normalize:
         steps.append(transforms.Normalize((FASHION_MEAN,), (FASHION_STD,)))
     dataset = fashion_mnist(train=True, transform=transforms.Compose(steps))
-    if train_subset:
-        dataset = torch.utils.data.Subset(dataset, range(train_subset))
+    return torch.utils.data.Subset(dataset, range(train_subset)) if train_subset else dataset
+
+
+def per_item_loader(recipe: Recipe, train_subset: int | None, seed: int = 0):
+    """per_item_dataset through a DataLoader, the way most tutorials feed a model."""
+    dataset = per_item_dataset(normalize=recipe.normalize, train_subset=train_subset)
     # d2l asks for 4 workers whatever the machine; torch warns when that exceeds the cores.
     warnings.filterwarnings("ignore", message="This DataLoader will create", category=UserWarning)
     return torch.utils.data.DataLoader(

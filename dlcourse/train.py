@@ -49,16 +49,19 @@ def _model_device(model: nn.Module) -> torch.device | None:
     return None if param is None else param.device
 
 
+def _matches(where: torch.device, device: torch.device) -> bool:
+    """Whether a tensor on `where` is on the requested `device` ("cuda" without an index: any GPU)."""
+    return where.type == device.type and (device.index is None or where.index == device.index)
+
+
 def _all_on(model: nn.Module, device: torch.device) -> bool:
     """Whether every parameter and buffer of `model` is already on `device` (then .to() is a no-op)."""
-    def same(t: torch.Tensor) -> bool:
-        return t.device.type == device.type and (device.index is None or t.device.index == device.index)
-    return all(same(t) for t in model.parameters()) and all(same(t) for t in model.buffers())
+    return all(_matches(t.device, device) for t in (*model.parameters(), *model.buffers()))
 
 
 def _check_model_on(model: nn.Module, device: torch.device) -> None:
     where = _model_device(model)
-    if where is not None and (where.type != device.type or (device.index is not None and where.index != device.index)):
+    if where is not None and not _matches(where, device):
         raise ValueError(
             f"the model is on {where} but device={str(device)!r}: move it first with model.to({str(device)!r})"
         )

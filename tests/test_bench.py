@@ -121,18 +121,25 @@ def test_markdown_table_and_readme_markers():
         replace_between("no markers", "<!-- b -->", "<!-- e -->", "new")
 
 
-def test_summary_table_from_saved_results_with_skipped_sections():
+def test_summary_table_from_saved_results_with_skipped_and_failed_sections():
     from bench.bench import COLUMNS, summary_rows
 
+    notebook = {"seconds": 40.0, "peak_rss_mb": 1400.0, "error": None, "slowest_cells": []}
     results = {"sections": {
-        "tta": {"ours_cnn": {"skipped": "no SmallCNN yet"},
-                "ours_mlp": {"recipe": {"label": "ours", "target": 0.88}, "reached": True, "seconds": 5.0, "epochs": 2}},
+        "course": {"device": "cpu", "total_seconds": 60.0, "total_target_seconds": 300, "peak_target_mb": 2048,
+                   "all_notebooks": True, "notebooks": [
+                       {**notebook, "notebook": "07_first.ipynb", "made_checkpoints": ["net.pt"]},
+                       {**notebook, "notebook": "07_rerun.ipynb", "made_checkpoints": []}]},
+        "tta": {"ours_mlp": {"recipe": {"label": "ours", "target": 0.88}, "reached": True, "seconds": 5.0, "epochs": 2}},
         "fit": {"model": "MLP", "batch_size": 128, "ratio": 0.97, "target": 0.95},
+        "data": {"error": "OSError: no PNGs"},
         "cuda": {"skipped": "no CUDA GPU here"},
     }}
     rows = summary_rows(results)
-    assert [r["section"] for r in rows] == ["tta", "tta", "fit", "cuda"]
-    assert "skipped" in rows[0]["value"] and rows[2]["met"] == "yes"
+    assert [r["section"] for r in rows] == ["data", "course", "course", "course", "tta", "fit", "cuda"]
+    assert rows[0]["value"] == "FAILED: OSError: no PNGs"
+    assert "first run: made net.pt" in rows[1]["value"] and "first run" not in rows[2]["value"]
+    assert rows[5]["met"] == "yes" and rows[6]["value"] == "skipped: no CUDA GPU here"
     assert markdown_table(rows, COLUMNS).count("\n") == len(rows) + 1
 
 
