@@ -58,8 +58,9 @@ class Config:
     epoch_cap: int | None = None       # at most this many epochs per recipe (None: the recipe's own)
     notebooks: int | None = None       # run only the first N notebooks (None: all)
     png_images: int = 3000             # size of the PNG folder for ListFileDataset vs ImageFolder
+    file_pairs: int = 9                # ListFileDataset / ImageFolder pass pairs (single pairs spread 1.0-1.5x)
     fit_batches: int | None = 50       # batches per fit-overhead trial (None: one whole epoch)
-    fit_repeats: int = 41              # fit / bare-loop trial pairs (best of each side)
+    fit_repeats: int = 41              # fit / bare-loop trial pairs (median of their ratios)
     repeats: int = 5                   # back-to-back trials behind the other ratios
     matmul_n: int = 2048               # side of the square float32 matmul
     step_seconds: float = 2.0          # timing window of each training-step throughput
@@ -67,7 +68,7 @@ class Config:
     @classmethod
     def quick_mode(cls) -> "Config":
         return cls(quick=True, max_seconds=20, train_subset=3000, epoch_cap=1, notebooks=1,
-                   png_images=200, fit_batches=10, fit_repeats=3, repeats=2, matmul_n=512, step_seconds=0.2)
+                   png_images=200, file_pairs=2, fit_batches=10, fit_repeats=3, repeats=2, matmul_n=512, step_seconds=0.2)
 
 
 def log(message: str) -> None:
@@ -258,7 +259,7 @@ def files_benchmark(cfg: Config) -> dict:
             "ListFileDataset": lambda: ListFileDataset(list_file, labels_file, (28, 28)),
         }
         pairs, count = [], 0
-        for i in range(min(cfg.repeats, 3)):
+        for i in range(cfg.file_pairs):
             rates = {}
             for name in sorted(make, reverse=bool(i % 2)):  # alternate who goes first
                 ds = make[name]()
