@@ -7,7 +7,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute bench doctor clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute solutions bench doctor clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds)"
+	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
 	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update README"
 
 venv: $(STAMP)
@@ -64,6 +65,10 @@ bench: $(STAMP) data
 execute: $(STAMP) data
 	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+
+# The exercises' solutions (notebooks/solutions/*.py) filled into the notebooks: build/solutions/.
+solutions: $(STAMP)
+	$(PY) tools/solutions.py --out build/solutions
 
 # Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline).
 doctor: $(STAMP)

@@ -228,7 +228,3 @@ class TensorLoader:
         else:
             for i in range(0, n, self.batch_size):
                 yield self.x[i : i + self.batch_size], self.y[i : i + self.batch_size]
-
-
-# Your own image files (notebook 06) live in dlcourse.imagefiles; these names are here too.
-from dlcourse.imagefiles import ListFileDataset, ListFileError, export_fashion_mnist_pngs, read_labels_file, read_list_file, write_list_file  # noqa: E402,F401

@@ -8,7 +8,8 @@ import pytest
 import torch
 import torchvision
 
-from dlcourse.models import SmallCNN, load_checkpoint, save_checkpoint
+from dlcourse.models import SmallCNN
+from dlcourse.transfer import load_checkpoint, save_checkpoint
 
 
 def test_round_trip_is_exact(tmp_path):

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from dlcourse.data import ListFileDataset, ListFileError, read_list_file, write_list_file
+from dlcourse.imagefiles import ListFileDataset, ListFileError, read_list_file, write_list_file
 from dlcourse.imagefiles import export_fashion_mnist_pngs, read_labels_file
 
 

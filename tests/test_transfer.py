@@ -1,4 +1,4 @@
-"""Tests for transfer learning helpers in dlcourse.models: head_names, replace_head, freeze_backbone, load_imagenet.
+"""Tests for transfer learning helpers in dlcourse.transfer: head_names, replace_head, freeze_backbone, load_imagenet.
 
 Every classification model torchvision ships is checked. Building the big ones for real is slow
 (vit_h_14, regnet_y_128gf: hundreds of millions of weights), so models are built with their
@@ -17,7 +17,8 @@ import torch
 import torchvision
 from torch import nn
 
-from dlcourse.models import count_parameters, freeze_backbone, head_names, imagenet_weights_path, load_imagenet, replace_head
+from dlcourse.models import count_parameters
+from dlcourse.transfer import freeze_backbone, head_names, imagenet_weights_path, load_imagenet, replace_head
 
 ALL_MODELS = torchvision.models.list_models(module=torchvision.models)
 

@@ -114,7 +114,8 @@ def test_bundle_carries_the_course_made_pretrained_weights(fashion_root, tmp_pat
     (root / "FashionMNIST" / "raw").mkdir(parents=True)
     for name in FASHION_FILES:
         os.symlink(fashion_root / "FashionMNIST" / "raw" / name, root / "FashionMNIST" / "raw" / name)
-    from dlcourse.models import SmallCNN, load_checkpoint, save_checkpoint
+    from dlcourse.models import SmallCNN
+    from dlcourse.transfer import load_checkpoint, save_checkpoint
 
     save_checkpoint(SmallCNN(), root / "checkpoints" / "cnn.pt")
     monkeypatch.setenv("DLCOURSE_DATA", str(root))
