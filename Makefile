@@ -3,15 +3,18 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+HUB_STAMP := $(VENV)/.hub-installed
+HUB_PROXY := .hub/node/node_modules/.bin/configurable-http-proxy
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute solutions bench doctor clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute solutions bench doctor hub hub-install clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
 	@echo "make doctor   check this computer for the course (Python, torch, device, data, kernel)"
+	@echo "make hub      serve the course to a room of browsers (JupyterHub, as root; workshop/hub.toml)"
 	@echo "make test     run every test on this machine (CPU; CUDA tests skip without a GPU)"
 	@echo "make test-gpu run the suites on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
@@ -41,7 +44,7 @@ lab: $(STAMP) data
 
 test: test-unit test-notebooks
 
-test-unit: $(STAMP) data
+test-unit: $(STAMP) data $(HUB_STAMP)
 	$(PY) -m pytest tests -q
 
 test-notebooks: $(STAMP) data
@@ -70,9 +73,22 @@ execute: $(STAMP) data
 solutions: $(STAMP)
 	$(PY) tools/solutions.py --out build/solutions
 
-# Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline).
+# Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline);
+# ROOM=N: check it as a room server for N learners (hub, proxy, shared data, memory).
 doctor: $(STAMP)
-	$(PY) -m dlcourse doctor
+	$(PY) -m dlcourse doctor $(if $(ROOM),--room $(ROOM))
+
+# The workshop room server: JupyterHub (the `hub` extra) and its proxy from npm, into .hub/node.
+hub-install: $(HUB_STAMP)
+$(HUB_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e ".[hub]"
+	@command -v npm >/dev/null || { echo "make hub needs Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
+	npm install -q --prefix .hub/node --no-fund --no-audit configurable-http-proxy@5.3.0
+	@test -x $(HUB_PROXY) && touch $(HUB_STAMP)
+
+# As root: users and homes in [room] root, then the hub on [hub] ip:port until Ctrl-C.
+hub: $(HUB_STAMP) data
+	$(PY) -m dlcourse hub
 
 clean:
 	rm -rf build .pytest_cache

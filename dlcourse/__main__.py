@@ -1,8 +1,9 @@
-"""Command line: `python -m dlcourse data | doctor | bundle DIR`.
+"""Command line: `python -m dlcourse data | doctor [--room N] | bundle DIR | hub`.
 
 data    make Fashion-MNIST ready in the data root
 doctor  check this computer for the course (never downloads); exit 1 with advice on a problem
 bundle  gather what a room without internet needs into DIR (see dlcourse/workshop.py)
+hub     serve the course to a room of browsers with JupyterHub (see dlcourse/hub.py)
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="make Fashion-MNIST ready in the data root; print the source used")
     data.add_argument("--no-download", action="store_true", help="never try the internet")
-    sub.add_parser("doctor", help="check Python, torch, device, data, weights and the Jupyter kernel")
+    doctor = sub.add_parser("doctor", help="check Python, torch, device, data, weights and the Jupyter kernel")
+    doctor.add_argument("--room", type=int, metavar="N", help="check this machine as a room server for N learners")
     bundle = sub.add_parser("bundle", help="gather notebooks, data, weights and wheels for an offline room")
     bundle.add_argument("dir", help="folder to write the bundle into (created if missing)")
     bundle.add_argument("--no-wheels", action="store_true", help="skip downloading the environment's wheels")
+    hub = sub.add_parser("hub", help="start JupyterHub for a workshop room (as root; Ctrl-C stops it)")
+    hub.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         except DataUnavailableError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    elif args.command == "doctor" and args.room:
+        from dlcourse.hub import room_doctor
+
+        return room_doctor(args.room)
     elif args.command == "doctor":
         from dlcourse.workshop import doctor
 
@@ -46,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         except (DataUnavailableError, subprocess.CalledProcessError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+    elif args.command == "hub":
+        from dlcourse.hub import DEFAULT_CONFIG, load_config, serve
+
+        try:
+            cfg = load_config(args.config or DEFAULT_CONFIG)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return serve(cfg)
     return 0
 
 

@@ -240,6 +240,17 @@ def _others_can_run(path: Path) -> bool:
     return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
 
 
+def check_readable_by_learners() -> None:
+    """Learners' servers import this clone's dlcourse and this environment's packages: can they?"""
+    import site
+
+    for path in [REPO / "dlcourse", *map(Path, site.getsitepackages())]:
+        if not all(p.stat().st_mode & 0o001 for p in path.resolve().parents) or path.stat().st_mode & 0o005 != 0o005:
+            raise PermissionError(f"the learners' Unix users cannot read {path}: put the clone and its "
+                                  "environment where every user can read them (e.g. /opt/dlcourse), or open "
+                                  "the folders above to others (chmod o+x)")
+
+
 def learner_python() -> str:
     """A Python the learners' own Unix users can start, with this environment's packages."""
     if _others_can_run(Path(sys.executable)):
@@ -274,6 +285,7 @@ def spawner_environment(cfg: HubConfig) -> dict[str, str]:
 
 def write_hub_config(cfg: HubConfig) -> Path:
     """STATE/jupyterhub_config.py for this room (0600: it holds the passwords)."""
+    check_readable_by_learners()
     shared = prepare_shared(cfg)
     for name in cfg.accounts:
         prepare_account(cfg, name, shared)
@@ -367,6 +379,9 @@ def remove_room(cfg: HubConfig) -> None:
 
 def serve(cfg: HubConfig) -> int:
     """`python -m dlcourse hub`: run the hub in the foreground until Ctrl-C."""
+    found = room_checks(cfg.expected_learners, cfg)
+    print(report(found).replace("dlcourse doctor: is this computer ready for the course?",
+                                f"The room for {cfg.expected_learners} learners:"), flush=True)
     try:
         hub = start_hub(cfg)
         wait_until_up(cfg, hub)
@@ -416,6 +431,13 @@ def room_checks(n: int, cfg: HubConfig | None = None) -> list[Check]:
                            "reinstall it: `make hub` (needs Node.js 20 or newer and npm)"))
     except (FileNotFoundError, subprocess.TimeoutExpired) as exc:
         found.append(Check("proxy", "FAIL", str(exc), "`make hub` installs it (needs Node.js and npm)"))
+    try:
+        with urllib.request.urlopen(f"{hub_url(cfg)}hub/api", timeout=5) as r:
+            version = json.loads(r.read())["version"]
+        found.append(Check("hub running", "ok", f"JupyterHub {version} answers at {hub_url(cfg)}"))
+    except (OSError, ValueError, KeyError):
+        found.append(Check("hub running", "note", f"nothing answers at {hub_url(cfg)} yet",
+                           "start it: `sudo make hub`"))
     raw = cfg.root / "shared" / "FashionMNIST" / "raw"
     if not raw.is_dir():
         raw = data_root() / "FashionMNIST" / "raw"
@@ -434,7 +456,7 @@ def room_checks(n: int, cfg: HubConfig | None = None) -> list[Check]:
                            f"{n} learners x {peak[0]:,.0f} MB (peak of {peak[1]}, make bench) = {need:,.0f} MB; "
                            f"{free_mb:,.0f} MB free",
                            f"this machine holds about {int(free_mb // peak[0])} learners running that "
-                           "notebook at once: fewer learners, more memory, or stagger notebook 07"))
+                           "notebook at once: fewer learners, more memory, or stagger that notebook"))
     cores = cpu_cores()
     found.append(Check("CPU threads", "ok", f"{cores} cores, {n} learners: "
                        f"{threads_per_kernel(cores, n)} thread(s) per kernel"
