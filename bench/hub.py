@@ -208,10 +208,25 @@ def _free(port: int) -> bool:
             return False
 
 
+def _drop_stale_users(names) -> None:
+    # A run killed before its clean-up leaves users whose throwaway home is gone: remove those only.
+    import pwd
+    import subprocess
+
+    for name in names:
+        try:
+            home = Path(pwd.getpwnam(name).pw_dir)
+        except KeyError:
+            continue
+        if home.parent.parent.name.startswith("dlcourse-room-") and not home.parent.parent.exists():
+            subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
 def room_config(k: int, root: Path, prefix: str = "dlcload"):
     """A throwaway room for k learners on loopback: its own users, state and port."""
     from dlcourse.hub import load_config
 
+    _drop_stale_users([f"{prefix}admin", *(f"{prefix}{i:02d}" for i in range(1, k + 1))])
     return load_config(ip="127.0.0.1", port=free_port(), root=root, state=root / "state",
                        admin=f"{prefix}admin", learners=tuple(f"{prefix}{i:02d}" for i in range(1, k + 1)),
                        expected_learners=k, passwords="list")

@@ -30,9 +30,6 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from jupyterhub.auth import Authenticator
-from traitlets import Dict
-
 from dlcourse.workshop import Check, report
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,6 +81,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG, **overrides) -> HubConfig:
             raise ValueError(f"{path}: unknown setting [{section}] {sorted(unknown) or ''}; "
                              f"known: {json.dumps({k: sorted(v) for k, v in KEYS.items()})}")
     hub, room, acc = raw.get("hub", {}), raw.get("room", {}), raw.get("accounts", {})
+    if not isinstance(acc.get("learners", []), list):
+        raise ValueError(f"{path}: learners = {acc['learners']!r}; write a list: learners = [\"ana\", \"ben\"]")
     learners = acc.get("learners") or [f"{acc.get('prefix', 'learner')}{i:02d}"
                                        for i in range(1, int(acc.get("count", 8)) + 1)]
     at = lambda p: Path(p) if Path(p).is_absolute() else REPO / p  # noqa: E731
@@ -114,20 +113,6 @@ def cpu_cores() -> int:
 def threads_per_kernel(cores: int, learners: int) -> int:
     """Threads one learner's kernel may use: oversubscribing cores made PyTorch 5-40x slower."""
     return max(1, cores // max(1, learners))
-
-
-class RoomAuthenticator(Authenticator):
-    """Log in with a name from the room's list and its password (per account or one shared)."""
-
-    passwords = Dict(config=True, help="account name -> password")
-
-    async def authenticate(self, handler, data):
-        """The name when its password matches, else None."""
-        name, given = data.get("username", ""), data.get("password", "")
-        expected = self.passwords.get(name)
-        if expected and secrets.compare_digest(expected.encode(), given.encode()):
-            return name
-        return None
 
 
 # ---- preparing the room ---------------------------------------------------------------------
@@ -293,7 +278,7 @@ def write_hub_config(cfg: HubConfig) -> Path:
         "JupyterHub": {"ip": cfg.ip, "port": cfg.port, "hub_ip": "127.0.0.1", "hub_port": cfg.port + 2,
                        "db_url": f"sqlite:///{cfg.state / 'jupyterhub.sqlite'}",
                        "cookie_secret_file": str(cfg.state / "jupyterhub_cookie_secret"),
-                       "authenticator_class": "dlcourse.hub.RoomAuthenticator"},
+                       "authenticator_class": "dlcourse.hubauth.RoomAuthenticator"},
         "ConfigurableHTTPProxy": {"command": [proxy_command()], "api_url": f"http://127.0.0.1:{cfg.port + 1}",
                                   "pid_file": str(cfg.state / "proxy.pid")},
         "RoomAuthenticator": {"passwords": passwords(cfg)},
@@ -420,9 +405,12 @@ def room_checks(n: int, cfg: HubConfig | None = None) -> list[Check]:
 
     cfg = cfg or load_config()
     found = []
-    import jupyterhub
+    try:
+        import jupyterhub
 
-    found.append(Check("JupyterHub", "ok", f"{jupyterhub.__version__} ({Path(jupyterhub.__file__).parent})"))
+        found.append(Check("JupyterHub", "ok", f"{jupyterhub.__version__} ({Path(jupyterhub.__file__).parent})"))
+    except ImportError as exc:
+        found.append(Check("JupyterHub", "FAIL", f"cannot import: {exc}", "`make hub-install` installs it"))
     try:
         cmd = proxy_command()
         out = subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=60)

@@ -79,6 +79,7 @@ def two_learners():
         room.stop_hub(hub)
         room.remove_room(cfg)
         log.close()
+    Path(log.name).unlink()  # kept only when the teardown above fails
     for name in cfg.accounts:
         with pytest.raises(KeyError):
             pwd.getpwnam(name)  # every user the test made is gone
