@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -267,13 +268,15 @@ def run_load(k: int, timeout: float = 1800.0, epochs: int | None = None) -> dict
             room.stop_hub(hub)
         room.remove_room(cfg)
         log.close()
+    if all(r["ok"] for r in rows):
+        Path(log.name).unlink()  # the hub's log is kept only when a learner failed
     done = [r for r in rows if "notebook_s" in r]
     return {"learners": k, "epochs": epochs or "notebook default", "threads_per_kernel": room.threads_per_kernel(room.cpu_cores(), k),
             "first_kernel_s_max": max((r["first_kernel_s"] for r in done), default=None),
             "notebook_s_median": sorted(r["notebook_s"] for r in done)[len(done) // 2] if done else None,
             "notebook_s_max": max((r["notebook_s"] for r in done), default=None),
             "wall_s": wall, "peak_mb": sampler.peak_mb, "all_metrics_right": all(r["ok"] for r in rows),
-            "hub_log": str(log.name), "rows": rows}
+            "hub_log": None if all(r["ok"] for r in rows) else log.name, "rows": rows}
 
 
 def table(results: list[dict]) -> str:
@@ -301,10 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     load = os.getloadavg()
-    results = [run_load(k, args.timeout, args.epochs) for k in args.learners]
-    out = {"started": started, "cores": os.cpu_count(), "loadavg_before": load,
-           "loadavg_after": os.getloadavg(), "results": results}
-    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    results = []
+    for k in args.learners:  # written after each K: a stopped run keeps what it measured
+        results.append(run_load(k, args.timeout, args.epochs))
+        out = {"started": started, "command": "python -m bench.hub " + " ".join(argv or sys.argv[1:]),
+               "cores": os.cpu_count(), "loadavg_before": load, "loadavg_after": os.getloadavg(),
+               "results": results}
+        tmp = Path(args.out).with_suffix(".tmp")
+        tmp.write_text(json.dumps(out, indent=1) + "\n")
+        tmp.replace(args.out)
     print(table(results))
     return 0 if all(r["all_metrics_right"] for r in results) else 1
 

@@ -44,6 +44,13 @@ def test_config_rejects_an_unsafe_account_name(tmp_path):
         room.load_config(bad)
 
 
+def test_config_wants_a_list_of_learners(tmp_path):
+    bad = tmp_path / "hub.toml"
+    bad.write_text('[accounts]\nlearners = "ana"\n')
+    with pytest.raises(ValueError, match="write a list"):
+        room.load_config(bad)
+
+
 @pytest.mark.parametrize("cores, learners, threads", [(2, 8, 1), (2, 2, 1), (2, 1, 2), (32, 8, 4), (32, 40, 1)])
 def test_threads_per_kernel(cores, learners, threads):
     assert room.threads_per_kernel(cores, learners) == threads
