@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from dlcourse.data import TensorLoader
-from dlcourse.files import atomic_path, write_metrics
+from dlcourse.files import write_metrics
 from dlcourse.models import MLP
 from dlcourse.plots import plot_history, show_image, show_images
 from dlcourse.train import confusion_matrix, evaluate, fit, predict
@@ -156,12 +156,18 @@ def test_write_metrics_arguments_swapped(tmp_path):
         write_metrics(str(tmp_path / "m.json"), {"a": 1})
 
 
-def test_write_to_a_folder_or_a_non_path(tmp_path):
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [0.5, float("-inf")]])
+def test_write_metrics_refuses_nan_and_infinity(tmp_path, value):
+    path = tmp_path / "m.json"
+    write_metrics({"ok": 1}, path)
+    with pytest.raises(ValueError, match=r"metrics\['loss'\] is .*JSON has no NaN or infinity: did training diverge"):
+        write_metrics({"loss": value, "n": 3}, path)
+    assert json.loads(path.read_text()) == {"ok": 1}  # the old file stays, valid JSON
+
+
+def test_write_to_a_folder(tmp_path):
     with pytest.raises(IsADirectoryError, match=f"path {str(tmp_path)!r} is a folder"):
         write_metrics({"a": 1}, tmp_path)
-    with pytest.raises(TypeError, match="path must be a file name .*got int 3"):
-        with atomic_path(3):
-            pass
     assert list(tmp_path.iterdir()) == []
     write_metrics({"a": 1}, tmp_path / "new" / "m.json")  # missing folders are created
     assert json.loads((tmp_path / "new" / "m.json").read_text()) == {"a": 1}
@@ -183,8 +189,13 @@ def test_show_images_labels_must_match():
 
 
 def test_plot_history_needs_fits_history():
-    with pytest.raises(ValueError, match=r"it lacks \['train_acc'\] \(it has \['loss', 'train_loss'\]\)"):
+    with pytest.raises(ValueError, match=r"it lacks \['train_acc'\] \(it has \['train_loss', 'loss'\]\)"):
         plot_history({"train_loss": [1.0], "loss": [1.0]})
+    h = {"train_loss": [1.0], "train_acc": [0.5]}
+    for wrong, got in (([h, h], "list"), ((h,), "tuple"), (h["train_loss"], "list"), (None, "NoneType")):
+        with pytest.raises(ValueError, match=f"history must be the dict fit returns.*; got a {got}: "
+                                             r"pass it as it came, e.g. plot_history\(history\)"):
+            plot_history(wrong)
 
 
 # your own image files: arguments checked before any file is read

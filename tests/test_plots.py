@@ -44,6 +44,13 @@ def test_confusion_matrix_plot_writes_counts():
         plot_confusion_matrix(torch.zeros(2, 3))
 
 
+def test_row_normalised_confusion_matrix_shows_fractions():
+    counts = torch.tensor([[5, 1], [2, 6]])
+    ax = plot_confusion_matrix(counts / counts.sum(dim=1, keepdim=True))  # each row sums to 1
+    assert [t.get_text() for t in ax.texts] == ["0.83", "0.17", "0.25", "0.75"]
+    assert [t.get_text() for t in plot_confusion_matrix(counts.float()).texts] == ["5", "1", "2", "6"]
+
+
 def test_show_misclassified_picks_only_wrong_ones():
     images = torch.rand(4, 1, 4, 4)
     axes = show_misclassified(images, torch.tensor([0, 1, 1, 0]), torch.tensor([0, 0, 1, 1]), ["a", "b"], ncols=2)
