@@ -1,6 +1,6 @@
 """Learners' mistakes at the package's public functions: each gives one clear error naming the
 argument and the value (see the table in tests/README.md). Checks tested elsewhere are not repeated:
-test_train.py (shapes, dtypes, empty loaders, epochs), test_device.py (device names),
+test_train.py (shapes, dtypes, empty loaders), test_device.py (device names),
 test_imagefiles.py (list and labels files), test_data.py (TensorLoader lengths, batch_size)."""
 
 from __future__ import annotations
