@@ -62,12 +62,11 @@ def write_metrics(metrics: dict, path: str | Path | None) -> dict:
     for key, value in metrics.items():
         try:
             json.dumps(value, allow_nan=False)  # NaN and infinity are not JSON: other programs cannot read them
-        except TypeError:
-            raise TypeError(f"metrics[{key!r}] is a {type(value).__name__}, which JSON cannot hold: "
-                            "convert it with float(...) or int(...)") from None
-        except ValueError:
-            raise ValueError(f"metrics[{key!r}] is {value!r}, and JSON has no NaN or infinity: did training "
-                             "diverge (try a smaller learning rate)? Leave the key out, or write None") from None
+        except (TypeError, ValueError) as exc:
+            why = (f"is {value!r}, and JSON has no NaN or infinity: did training diverge (try a smaller learning "
+                   "rate)? Leave the key out, or write None" if isinstance(exc, ValueError) else
+                   f"is a {type(value).__name__}, which JSON cannot hold: convert it with float(...) or int(...)")
+            raise type(exc)(f"metrics[{key!r}] {why}") from None
     if path is not None:
         atomic_write_text(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     return metrics

@@ -84,9 +84,7 @@ def plot_history(history: dict, ax=None):
 
 def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, ax=None):
     """Draw a confusion matrix (rows: true, columns: predicted) with counts, or fractions; return the axes."""
-    m = matrix.cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"matrix must be square (K, K), got shape {m.shape}")
+    m = matrix.cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)  # (K, K)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(m, cmap="Blues")

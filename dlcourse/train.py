@@ -75,7 +75,7 @@ def _check_first_batch(logits: torch.Tensor, y: torch.Tensor, loss_fn: Callable)
     """The model's output meets the labels: the mistakes a loss would train through, or explain badly."""
     lo, hi = (y.min().item(), y.max().item()) if y.numel() else (0, 0)
     if y.dim() != 1:
-        problem = (f"labels y have shape {tuple(y.shape)}, but fit wants one label per sample, shape ({len(y)},): "
+        problem = (f"labels y have shape {tuple(y.shape)}, but the loss wants one label per sample, shape ({len(y)},): "
                    "for one-hot labels use y.argmax(1), for (B, 1) labels y.squeeze(1)")
     elif isinstance(loss_fn, nn.CrossEntropyLoss) and (logits.dim() == 1 or logits.shape[1] == 1):
         problem = (f"the model gives one output per sample, shape {tuple(logits.shape)}, but CrossEntropyLoss needs "
