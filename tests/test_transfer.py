@@ -194,7 +194,11 @@ def test_load_imagenet_uses_the_cache(hub_dir, monkeypatch):
 
 
 def test_load_imagenet_gives_up_quickly_on_a_dead_network(hub_dir, monkeypatch, capsys):
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(30))  # a lookup that hangs
+    def hang(*args, **kwargs):  # a name lookup that hangs, as on a dead network
+        time.sleep(30)
+        raise OSError("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
     monkeypatch.setattr(torch.hub, "download_url_to_file", _no_network)
     start = time.perf_counter()
     assert load_imagenet("resnet18", timeout=0.5) is None
