@@ -23,42 +23,26 @@ def get_device(name: str | torch.device = "auto") -> torch.device:
     'auto' first honours the environment variable DLCOURSE_DEVICE. Asking for a device that
     is not there (e.g. 'cuda' on a laptop) is an error, never a silent fallback to the CPU.
     """
-    if isinstance(name, torch.device):
-        name = str(name)
-    if not isinstance(name, str):
-        raise TypeError(f"device must be a string like 'auto', 'cpu' or 'cuda', got {name!r}")
-    requested = name.strip().lower()
-    source = "DEVICE"
+    requested, source = str(name).strip().lower(), "DEVICE"
     if requested == "auto":
         env = os.environ.get(ENV_DEVICE, "").strip().lower()
-        if env and env != "auto":
-            requested, source = env, f"environment variable {ENV_DEVICE}"
-        elif torch.cuda.is_available():
-            return torch.device("cuda")
-        elif _mps_available():
-            return torch.device("mps")
-        else:
-            return torch.device("cpu")
+        if not env or env == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu")
+        requested, source = env, f"environment variable {ENV_DEVICE}"
     kind, _, index = requested.partition(":")
     if kind not in _KINDS or (index and not index.isdigit()):
-        raise ValueError(
-            f"unknown device {name if source == 'DEVICE' else requested!r} (from {source}); "
-            "use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
-        )
-    if kind == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(
-                f"{source} asks for {requested!r} but PyTorch sees no CUDA GPU here "
-                f"(torch {torch.__version__}, torch.version.cuda={torch.version.cuda}); "
-                "use 'auto' or 'cpu', or install a CUDA build of PyTorch on a machine with a GPU"
-            )
-        if index and int(index) >= torch.cuda.device_count():
-            raise RuntimeError(
-                f"{source} asks for {requested!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
-            )
-    if kind == "mps" and not _mps_available():
-        raise RuntimeError(f"{source} asks for 'mps' but Apple's MPS backend is not available here")
-    return torch.device(requested)
+        shown = str(name).strip() if source == "DEVICE" else requested
+        raise ValueError(f"unknown device {shown!r} (from {source}); use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    if kind == "cuda" and not torch.cuda.is_available():
+        missing = (f"PyTorch sees no CUDA GPU here (torch {torch.__version__}, torch.version.cuda={torch.version.cuda}); "
+                   "use 'auto' or 'cpu', or install a CUDA build of PyTorch on a machine with a GPU")
+    elif kind == "cuda" and index and int(index) >= torch.cuda.device_count():
+        missing = f"only {torch.cuda.device_count()} CUDA device(s) exist"
+    elif kind == "mps" and not _mps_available():
+        missing = "Apple's MPS backend is not available here"
+    else:
+        return torch.device(requested)
+    raise RuntimeError(f"{source} asks for {requested!r} but {missing}")
 
 
 def seed_everything(seed: int = 0) -> int:

@@ -30,8 +30,6 @@ def _mode_for(path: Path) -> int:
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temp path beside `path`; on success rename it to `path`, on error delete it."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__} {path!r:.80}")
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"path {str(path)!r} is a folder, not a file: give a file name inside it")
@@ -63,10 +61,12 @@ def write_metrics(metrics: dict, path: str | Path | None) -> dict:
                         f"{metrics!r:.80} (the call is write_metrics(metrics, path))")
     for key, value in metrics.items():
         try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"metrics[{key!r}] is a {type(value).__name__}, which JSON cannot hold: "
-                            "convert it with float(...) or int(...)") from None
+            json.dumps(value, allow_nan=False)  # NaN and infinity are not JSON: other programs cannot read them
+        except (TypeError, ValueError) as exc:
+            why = (f"is {value!r}, and JSON has no NaN or infinity: did training diverge (try a smaller learning "
+                   "rate)? Leave the key out, or write None" if isinstance(exc, ValueError) else
+                   f"is a {type(value).__name__}, which JSON cannot hold: convert it with float(...) or int(...)")
+            raise type(exc)(f"metrics[{key!r}] {why}") from None
     if path is not None:
         atomic_write_text(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     return metrics

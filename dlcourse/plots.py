@@ -38,8 +38,6 @@ def show_image(img, ax=None, title: str | None = None, cmap: str = "gray"):
 def show_images(images, labels: Sequence | None = None, *, ncols: int = 8, class_names=None, axes=None):
     """Show a grid of images with optional labels (indices into `class_names`, or strings)."""
     n = len(images)
-    if n == 0:
-        raise ValueError("show_images got no images")
     if labels is not None and len(labels) != n:
         raise ValueError(f"labels must have one entry per image: got {len(labels)} labels for {n} images")
     if axes is None:
@@ -61,10 +59,11 @@ def show_images(images, labels: Sequence | None = None, *, ncols: int = 8, class
 
 def plot_history(history: dict, ax=None):
     """Plot loss (left axis) and accuracy (right axis) per epoch from `fit`'s history; return the axes."""
-    missing = [k for k in ("train_loss", "train_acc") if k not in history]
-    if missing:
-        raise ValueError(f"history must be fit's dict with 'train_loss' and 'train_acc' lists; "
-                         f"it lacks {missing} (it has {sorted(history)})")
+    missing = [k for k in ("train_loss", "train_acc") if k not in history] if isinstance(history, dict) else None
+    if missing or missing is None:
+        got = f"it lacks {missing} (it has {list(history)})" if missing else f"got a {type(history).__name__}"
+        raise ValueError(f"history must be the dict fit returns, with 'train_loss' and 'train_acc' lists; {got}: "
+                         "pass it as it came, e.g. plot_history(history)")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     epochs = np.arange(1, len(history["train_loss"]) + 1)
@@ -84,10 +83,8 @@ def plot_history(history: dict, ax=None):
 
 
 def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, ax=None):
-    """Draw a confusion matrix (rows: true, columns: predicted) with counts; return the axes."""
-    m = matrix.cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"matrix must be square (K, K), got shape {m.shape}")
+    """Draw a confusion matrix (rows: true, columns: predicted) with counts, or fractions; return the axes."""
+    m = matrix.cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)  # (K, K)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(m, cmap="Blues")
@@ -97,9 +94,10 @@ def plot_confusion_matrix(matrix, class_names: Sequence[str] | None = None, ax=N
     ax.set_yticks(range(k), names, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    counts = np.array_equal(m, np.round(m))  # a row-normalised matrix holds fractions: show them, not int()'s 0s
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{m[i, j]:.0f}" if counts else f"{m[i, j]:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if m[i, j] > m.max() / 2 else "black")
     return ax
 

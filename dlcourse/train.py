@@ -1,116 +1,123 @@
-"""The training loop and evaluation, written out as in notebook 03: `fit`, `evaluate`, `predict`.
+"""The training loop and evaluation: `train_one_epoch`, `fit`, `evaluate`, `predict`, `confusion_matrix`.
 
-`fit` works for multi-class models (integer labels, CrossEntropyLoss) and for binary "is it X?"
-models (one logit per sample, float labels, BCEWithLogitsLoss).
+`train_one_epoch` is the function notebook 03 builds, with each batch moved to the device;
+`fit` runs it for `epochs`, evaluates on a validation loader and keeps a history. Multi-class
+models give (B, C) scores for int64 labels (CrossEntropyLoss, the default); a binary "is it X?"
+model gives one logit per sample, shape (B,), for float 0/1 labels (BCEWithLogitsLoss).
+
+The checks catch classroom mistakes where they enter (the arguments, and the first batch, where
+the model's output meets the labels) and say how to fix them; PyTorch's own errors do the rest.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
+from collections.abc import Iterator
 from typing import Callable, Iterable
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm  # a bar in Jupyter (with ipywidgets) or a terminal; TQDM_DISABLE=1 turns it off
 
 from dlcourse.device import get_device
 
 
-def _as_device(device) -> torch.device:
-    return device if isinstance(device, torch.device) else get_device(device)
-
-
-def _check_model(model, name: str = "model") -> None:
-    if isinstance(model, type) and issubclass(model, nn.Module):
-        raise TypeError(f"{name} is the class {model.__name__}, not a model: create one first, "
-                        f"e.g. {name} = {model.__name__}()")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__} {model!r:.80}")
-
-
-def _check_loader(loader, name: str) -> None:
-    if isinstance(loader, torch.Tensor):
-        raise TypeError(f"{name} must yield (x, y) batches, got a Tensor of shape {tuple(loader.shape)}: "
-                        f"wrap the tensors, e.g. TensorLoader(x, y, batch_size=64)")
-    if isinstance(loader, Dataset):
-        raise TypeError(f"{name} is a Dataset ({type(loader).__name__}), which gives one sample at a time: "
-                        f"wrap it in a DataLoader, e.g. DataLoader(dataset, batch_size=64)")
-    try:
-        n = len(loader)
-    except TypeError:
-        return  # an iterable without len(): nothing to check ahead of time
-    if n == 0:
-        raise ValueError(f"{name} is empty (len({name}) == 0): there is nothing to train or evaluate on")
-
-
-def _model_device(model: nn.Module) -> torch.device | None:
-    param = next(model.parameters(), None)
-    return None if param is None else param.device
-
-
-def _matches(where: torch.device, device: torch.device) -> bool:
-    """Whether a tensor on `where` is on the requested `device` ("cuda" without an index: any GPU)."""
-    return where.type == device.type and (device.index is None or where.index == device.index)
-
-
-def _all_on(model: nn.Module, device: torch.device) -> bool:
-    """Whether every parameter and buffer of `model` is already on `device` (then .to() is a no-op)."""
-    return all(_matches(t.device, device) for t in (*model.parameters(), *model.buffers()))
+def _check_model(model) -> None:
+    if isinstance(model, type):
+        problem = f"model is the class {model.__name__}, not a model: create one first, e.g. model = {model.__name__}()"
+    elif not isinstance(model, nn.Module):
+        problem = f"model must be an nn.Module, got {type(model).__name__} {model!r:.80}"
+    else:
+        return
+    raise TypeError(problem)
 
 
 def _check_model_on(model: nn.Module, device: torch.device) -> None:
-    where = _model_device(model)
-    if where is not None and not _matches(where, device):
-        raise ValueError(
-            f"the model is on {where} but device={str(device)!r}: move it first with model.to({str(device)!r})"
-        )
+    where = next(model.parameters(), None)
+    # "cuda" without an index means any GPU
+    if where is not None and (where.device.type != device.type or device.index not in (None, where.device.index)):
+        raise ValueError(f"the model is on {where.device} but device={str(device)!r}: move it first with model.to({str(device)!r})")
 
 
-def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """model(x), with the batch's shape and dtype named when it fails."""
-    try:
-        return model(x)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"model(x) failed for a batch x of shape {tuple(x.shape)} and dtype {x.dtype}: {exc}"
-        ) from exc
+def _check_loader(loader, name: str, reused: bool = False) -> None:
+    """What learners pass where a loader of (x, y) batches belongs, caught before any work is done."""
+    if isinstance(loader, torch.Tensor):
+        problem = (f"{name} must yield (x, y) batches, got a Tensor of shape {tuple(loader.shape)}: "
+                   "wrap the tensors, e.g. TensorLoader(x, y, batch_size=64)")
+    elif isinstance(loader, Dataset):
+        problem = (f"{name} is a Dataset ({type(loader).__name__}), which gives one sample at a time: "
+                   "wrap it in a DataLoader, e.g. DataLoader(dataset, batch_size=64)")
+    elif reused and isinstance(loader, Iterator):
+        problem = (f"{name} is a one-shot {type(loader).__name__}: it is used up after one pass, so the second "
+                   "epoch would see nothing; pass a DataLoader or a list of batches")
+    elif hasattr(loader, "__len__") and len(loader) == 0:
+        raise ValueError(f"{name} is empty (len({name}) == 0): there is nothing to train or evaluate on")
+    else:
+        return
+    raise TypeError(problem)
 
 
-def _forward(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable):
-    """model(x) and the loss, with the shapes and dtypes named when either fails."""
-    logits = _logits(model, x)
-    try:
-        loss = loss_fn(_loss_input(logits, y), y)
-    except (RuntimeError, ValueError) as exc:
-        raise ValueError(
-            f"{type(loss_fn).__name__} failed for model output of shape {tuple(logits.shape)} "
-            f"and labels of shape {tuple(y.shape)}, dtype {y.dtype} (multi-class models want int64 "
-            f"class indices; a one-logit binary model wants float 0/1 labels): {exc}"
-        ) from exc
-    return logits, loss
+def _batches(loader: Iterable, name: str):
+    """Yield `loader`'s batches; the first must be an (x, y) pair of tensors."""
+    for i, batch in enumerate(loader):
+        if i == 0 and not (isinstance(batch, (tuple, list)) and len(batch) == 2
+                           and all(isinstance(t, torch.Tensor) for t in batch)):
+            got = (f"a dict with keys {list(batch)}" if isinstance(batch, dict)
+                   else f"a {type(batch).__name__} of {len(batch)}" if isinstance(batch, (tuple, list))
+                   else f"a {type(batch).__name__}")
+            raise TypeError(f"{name} must yield (x, y) pairs of tensors, got {got}: make the Dataset's "
+                            "__getitem__ return (image, label), or pass a loader that yields those two")
+        yield batch
+
+
+def _check_first_batch(logits: torch.Tensor, y: torch.Tensor, loss_fn: Callable) -> None:
+    """The model's output meets the labels: the mistakes a loss would train through, or explain badly."""
+    lo, hi = (y.min().item(), y.max().item()) if y.numel() else (0, 0)
+    if y.dim() != 1:
+        problem = (f"labels y have shape {tuple(y.shape)}, but the loss wants one label per sample, shape ({len(y)},): "
+                   "for one-hot labels use y.argmax(1), for (B, 1) labels y.squeeze(1)")
+    elif isinstance(loss_fn, nn.CrossEntropyLoss) and (logits.dim() == 1 or logits.shape[1] == 1):
+        problem = (f"the model gives one output per sample, shape {tuple(logits.shape)}, but CrossEntropyLoss needs "
+                   "one score per class: for a yes/no model use loss_fn=nn.BCEWithLogitsLoss() and float 0/1 labels")
+    elif logits.shape[:1] != y.shape or logits.dim() > 2 or logits.shape[1:] == (1,):
+        # a loss compares a one-logit model's output with its labels element by element: (B,) with (B,)
+        problem = (f"the model's output has shape {tuple(logits.shape)} but the labels {tuple(y.shape)}: a multi-class "
+                   f"model gives ({len(y)}, C) scores, a one-logit model ({len(y)},) like its labels"
+                   + (": end its forward with .squeeze(1), or add nn.Flatten(0)" if logits.shape[1:] == (1,) else ""))
+    elif isinstance(loss_fn, nn.CrossEntropyLoss) and (y.is_floating_point() or lo < 0 or hi >= logits.shape[1]):
+        problem = (f"labels must be class indices 0..{logits.shape[1] - 1} (int64) for a model with {logits.shape[1]} "
+                   f"outputs, got {y.dtype} labels from {lo} to {hi}: check num_classes, or use y.long()")
+    elif isinstance(loss_fn, nn.BCEWithLogitsLoss) and (not y.is_floating_point() or lo < 0 or hi > 1):
+        problem = f"BCEWithLogitsLoss wants float labels in 0..1, got {y.dtype} labels from {lo} to {hi}: use y.float()"
+    else:
+        return
+    raise ValueError(problem)
 
 
 def _predictions(logits: torch.Tensor) -> torch.Tensor:
-    # (B, C) -> class index; (B,) or (B, 1) binary logits -> 0/1
-    if logits.dim() == 1 or logits.shape[-1] == 1:
-        return (logits.reshape(-1) > 0).long()
-    return logits.argmax(dim=1)
+    # (B, C) scores -> class index; (B,) binary logits -> 0/1
+    return logits.argmax(dim=1) if logits.dim() == 2 else (logits > 0).long()
 
 
-def _loss_input(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    # A binary model's (B, 1) output meets (B,) float labels: drop the trailing 1.
-    if logits.dim() == 2 and logits.shape[1] == 1 and y.dim() == 1:
-        return logits.squeeze(1)
-    return logits
-
-
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of samples whose predicted class equals the label."""
-    if len(logits) != y.numel():
-        raise ValueError(f"logits of shape {tuple(logits.shape)} and labels y of shape {tuple(y.shape)} "
-                         "must hold the same number of samples")
-    return (_predictions(logits) == y.reshape(-1).long()).float().mean().item()
+def train_one_epoch(model: nn.Module, loader: Iterable, optimizer, loss_fn: Callable, device="cpu") -> tuple[float, float]:
+    """Notebook 03's `train_one_epoch`, with each batch moved to `device`: return (mean loss, accuracy)."""
+    model.train()
+    total_loss, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)                            # (B, C), or (B,) for a one-logit model
+        if count == 0:
+            _check_first_batch(logits, y, loss_fn)
+        loss = loss_fn(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        # kept as tensors: .item() after every batch would make the CPU wait for the GPU
+        total_loss += loss.detach() * len(y)
+        correct += (_predictions(logits) == y).sum()
+        count += len(y)
+    return float(total_loss) / count, int(correct) / count
 
 
 def evaluate(
@@ -119,24 +126,24 @@ def evaluate(
     """Return (mean loss, accuracy) of `model` over `loader`; no gradients, mode restored."""
     _check_model(model)
     _check_loader(loader, "loader")
-    device = _as_device(device)
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = get_device(device)
     _check_model_on(model, device)
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     try:
         with torch.no_grad():
-            for x, y in loader:
+            for x, y in _batches(loader, "loader"):
                 x, y = x.to(device), y.to(device)
-                logits, loss = _forward(model, x, y, loss_fn)
-                total_loss += loss.item() * len(y)
-                correct += (_predictions(logits) == y.reshape(-1).long()).sum().item()
+                logits = model(x)
+                if count == 0:
+                    _check_first_batch(logits, y, loss_fn)
+                total_loss += loss_fn(logits, y).item() * len(y)
+                correct += (_predictions(logits) == y).sum().item()
                 count += len(y)
     finally:
         model.train(was_training)
-    if count == 0:
-        raise ValueError("loader yielded no samples")
     return total_loss / count, correct / count
 
 
@@ -144,16 +151,16 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
     """Return (predicted labels, true labels) over `loader`, both on the CPU."""
     _check_model(model)
     _check_loader(loader, "loader")
-    device = _as_device(device)
+    device = get_device(device)
     _check_model_on(model, device)
     was_training = model.training
     model.eval()
     preds, targets = [], []
     try:
         with torch.no_grad():
-            for x, y in loader:
-                preds.append(_predictions(_logits(model, x.to(device))).cpu())
-                targets.append(y.reshape(-1).long().cpu())
+            for x, y in _batches(loader, "loader"):
+                preds.append(_predictions(model(x.to(device))).cpu())
+                targets.append(y.long().cpu())
     finally:
         model.train(was_training)
     return torch.cat(preds), torch.cat(targets)
@@ -161,17 +168,25 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
 
 def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Return a (num_classes, num_classes) count matrix: rows are true labels, columns predictions."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    preds, targets = torch.as_tensor(preds).reshape(-1), torch.as_tensor(targets).reshape(-1)
-    if len(preds) != len(targets):
-        raise ValueError(f"preds and targets must have the same length, got {len(preds)} and {len(targets)}")
+    preds, targets = torch.as_tensor(preds).reshape(-1).long(), torch.as_tensor(targets).reshape(-1).long()
     for name, t in (("preds", preds), ("targets", targets)):
         if len(t) and (t.min() < 0 or t.max() >= num_classes):
             raise ValueError(f"{name} must be class indices 0..{num_classes - 1} (num_classes={num_classes}), "
                              f"got values from {t.min().item()} to {t.max().item()}")
-    idx = targets.long() * num_classes + preds.long()
-    return torch.bincount(idx, minlength=num_classes**2).reshape(num_classes, num_classes)
+    return torch.bincount(targets * num_classes + preds, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+def _check_optimizer(model: nn.Module, optimizer, scheduler) -> None:
+    own = {id(p) for p in model.parameters()}
+    if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
+        problem = ("the optimizer holds none of this model's parameters, so training would change nothing: it was "
+                   "made for another model (did a re-run cell make a new one?); make it after the model, e.g. "
+                   "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)")
+    elif scheduler is not None and scheduler.optimizer is not optimizer:
+        problem = "scheduler must wrap the optimizer passed to fit (pass both, or neither)"
+    else:
+        return
+    raise ValueError(problem)
 
 
 def fit(
@@ -187,32 +202,20 @@ def fit(
     device="auto",
     progress: bool = True,
 ) -> dict[str, list[float]]:
-    """Train `model` for `epochs`; return a history dict of per-epoch lists.
+    """Train `model` for `epochs` with `train_one_epoch`; return a history dict of per-epoch lists.
 
     Keys: train_loss, train_acc, seconds, and val_loss, val_acc when `val_loader` is given.
     The optimizer defaults to Adam(lr), the loss to CrossEntropyLoss; a learning-rate
     `scheduler`, if given, is stepped once at the end of every epoch.
     """
-    from tqdm import TqdmWarning
-
-    with warnings.catch_warnings():
-        # Without ipywidgets, tqdm.auto warns "IProgress not found" (on import and on use) and
-        # falls back to a text bar: fine.
-        warnings.simplefilter("ignore", TqdmWarning)
-        from tqdm.auto import tqdm  # honours TQDM_DISABLE=1
-
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
     _check_model(model)
-    _check_loader(train_loader, "train_loader")
+    _check_loader(train_loader, "train_loader", reused=epochs > 1)
     if val_loader is not None:
-        _check_loader(val_loader, "val_loader")
-    device = _as_device(device)
-    if not _all_on(model, device):
-        model.to(device)
+        _check_loader(val_loader, "val_loader", reused=True)
+    device = get_device(device)
+    model.to(device)  # the optimizer keeps working: .to() moves the parameters' data, not the parameters
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    if scheduler is not None and scheduler.optimizer is not optimizer:
-        raise ValueError("scheduler must wrap the optimizer passed to fit (pass both, or neither)")
+    _check_optimizer(model, optimizer, scheduler)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "seconds": []}
     if val_loader is not None:
@@ -220,33 +223,13 @@ def fit(
 
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        model.train()
-        # The history's figures are gathered per batch as tensors on the device (no sync, one small
-        # op per batch) and summed once at the end of the epoch.
-        losses, sizes, predicted, labels = [], [], [], []
-        batches = train_loader
+        batches = _batches(train_loader, "train_loader")
         if progress:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TqdmWarning)
-                batches = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None)
-        for x, y in batches:
-            x, y = x.to(device), y.to(device)
-            logits, loss = _forward(model, x, y, loss_fn)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.detach())
-            sizes.append(len(y))
-            predicted.append(_predictions(logits.detach()))
-            labels.append(y)
-        if not sizes:
-            raise ValueError("train_loader yielded no samples")
-        count = sum(sizes)
-        with torch.no_grad():
-            weights = torch.tensor(sizes, dtype=torch.float32, device=device)
-            history["train_loss"].append((torch.stack(losses).float() @ weights).item() / count)
-            correct = (torch.cat(predicted) == torch.cat([t.reshape(-1) for t in labels]).long()).sum()
-            history["train_acc"].append(correct.item() / count)
+            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None,
+                           total=len(train_loader) if hasattr(train_loader, "__len__") else None)
+        train_loss, train_acc = train_one_epoch(model, batches, optimizer, loss_fn, device)
+        history["train_loss"].append(train_loss)
+        history["train_acc"].append(train_acc)
         if scheduler is not None:
             scheduler.step()
         if val_loader is not None:
@@ -255,7 +238,7 @@ def fit(
             history["val_acc"].append(val_acc)
         history["seconds"].append(time.perf_counter() - start)
         if progress:
-            line = f"epoch {epoch}/{epochs}: train loss {history['train_loss'][-1]:.4f}, acc {history['train_acc'][-1]:.4f}"
+            line = f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, acc {train_acc:.4f}"
             if val_loader is not None:
                 line += f"; val loss {history['val_loss'][-1]:.4f}, acc {history['val_acc'][-1]:.4f}"
             print(line + f" ({history['seconds'][-1]:.1f} s)")

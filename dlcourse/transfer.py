@@ -4,7 +4,19 @@ ImageNet weights, and checkpoints (a model's weights in a file, saved atomically
 
 from __future__ import annotations
 
+import os
+import pickle
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
 from torch import nn
+
+from dlcourse.files import atomic_path
+from dlcourse.train import _check_model
 
 _MAIN_HEADS = ("fc", "classifier", "head", "heads")  # where torchvision's classifiers keep their output
 _AUX_HEADS = ("AuxLogits.fc", "aux1.fc2", "aux2.fc2")  # inception_v3's and googlenet's side outputs
@@ -60,8 +72,6 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     Works for every classification model in torchvision.models: fc (resnet, inception, ...),
     classifier[-1] (alexnet, vgg, efficientnet, ...), head (swin), heads.head (vit).
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     for dotted in head_names(model):
         parent_name, _, attr = dotted.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
@@ -85,155 +95,135 @@ def freeze_backbone(model: nn.Module) -> nn.Module:
     return model
 
 
-def imagenet_weights_path(name: str):
-    """Where torch.hub keeps the file of torchvision model `name`'s default ImageNet weights."""
-    import os
-    from pathlib import Path
-    from urllib.parse import urlparse
-
-    import torch
-    from torchvision.models import get_model_weights
-
-    url = get_model_weights(name).DEFAULT.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
-
-
-def _reachable(url: str, timeout: float) -> str | None:
-    # Resolve and connect in a helper thread we stop waiting for after `timeout` seconds: name
-    # lookups ignore socket timeouts and can hang for long on a dead network. None means OK.
-    import socket
-    import threading
-    from urllib.parse import urlparse
-
-    parts = urlparse(url)
-    result = ["no answer within the time limit"]
+def _reachable(host: str, timeout: float) -> bool:
+    """Whether `host`'s HTTPS port answers within `timeout` seconds."""
+    # In a helper thread we stop waiting for: name lookups ignore socket timeouts and can hang
+    # for long on a dead network.
+    done, answered = threading.Event(), []
 
     def probe():
         try:
-            socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout).close()
-            result[0] = None
-        except OSError as exc:
-            result[0] = f"{type(exc).__name__}: {exc}"
+            socket.create_connection((host, 443), timeout=timeout).close()
+            answered.append(True)
+        except OSError:
+            pass
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return result[0]
+    threading.Thread(target=probe, daemon=True).start()
+    done.wait(timeout)
+    return bool(answered)
+
+
+def _download(url: str, file: Path, timeout: float, progress: bool) -> bool:
+    """Download `url` to `file` through a temp file, keeping it only if its SHA-256 matches the name's prefix."""
+    # torchvision's file names carry the start of their SHA-256 (resnet18-f37072fd.pth): a captive
+    # portal's HTML page, or a download cut short, fails the check and is never kept.
+    default = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)  # urlopen's reads: a stalled download stops, a slow one goes on
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(file), hash_prefix=torch.hub.HASH_REGEX.search(file.name).group(1),
+                                       progress=progress)
+        return True
+    except (OSError, RuntimeError):  # no network, refused, timed out; RuntimeError: wrong hash
+        return False
+    finally:
+        socket.setdefaulttimeout(default)
 
 
 def load_imagenet(name: str, *, timeout: float = 5.0, verbose: bool = True) -> nn.Module | None:
     """Return torchvision model `name` with its ImageNet weights, or None (and one printed line) when they cannot be had.
 
-    The weights come from torch.hub's cache, else are downloaded into it; an unreachable
-    network is given up on after about `timeout` seconds.
+    The weights come from torch.hub's cache, else are downloaded into it (with a progress bar
+    and a hash check); an unreachable network is given up on after about `timeout` seconds.
     """
-    import shutil
-    import urllib.request
-
     from torchvision.models import get_model, get_model_weights
 
-    from dlcourse.files import atomic_path
-
     weights = get_model_weights(name).DEFAULT
-    path = imagenet_weights_path(name)
-    if not path.is_file():
-        problem = _reachable(weights.url, timeout)
-        if problem is None:
-            try:  # per-read timeout: a slow but live download goes on, a stalled one stops
-                with urllib.request.urlopen(weights.url, timeout=timeout) as response, atomic_path(path) as tmp:
-                    with open(tmp, "wb") as f:
-                        shutil.copyfileobj(response, f)
-            except OSError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-        if problem is not None:
-            if verbose:
-                print(f"ImageNet weights for {name} are not cached ({path}) and cannot be downloaded "
-                      f"({problem}); continuing without them.")
-            return None
+    file = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(weights.url).path)
+    if not file.is_file() and not (_reachable(urlparse(weights.url).hostname, timeout)
+                                   and _download(weights.url, file, timeout, verbose)):
+        if verbose:
+            print(f"The ImageNet weights for {name} are not cached and cannot be downloaded here, "
+                  "so this run goes on without them.")
+        return None
     try:
         return get_model(name, weights=weights)
-    except Exception as exc:  # a damaged cached file: say so, keep going without it
+    except Exception:  # a damaged file in the cache (an older download): say so, keep going without it
         if verbose:
-            print(f"ImageNet weights for {name} in {path} cannot be loaded ({type(exc).__name__}: {exc}); "
-                  "continuing without them.")
+            print(f"The cached ImageNet weights for {name} ({file.name} in torch.hub's cache) cannot be loaded, "
+                  "so this run goes on without them; delete that file to download it again.")
         return None
 
 
 # Checkpoints: a model's weights in a file, saved atomically and loaded safely.
 
-def save_checkpoint(model: nn.Module, path, **info) -> "Path":
+def _plain(key: str, value):
+    """`value` as torch.load(weights_only=True) reads it back: numbers, strings, lists, dicts, tensors."""
+    if isinstance(value, np.generic):
+        return value.item()  # np.float64(0.9) -> 0.9
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(key, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(key, v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool, torch.Tensor)):
+        return value
+    raise TypeError(f"save_checkpoint(..., {key}=...) got a {type(value).__name__} ({value!r:.60}), which "
+                    "load_checkpoint could not read back safely: pass numbers, strings, lists, dicts or "
+                    "tensors, e.g. str(path)")
+
+
+def save_checkpoint(model: nn.Module, path: str | Path, **info) -> Path:
     """Save `model`'s weights to `path` (temp file, then rename), with its class name and `info`; return the path.
 
-    Only tensors, strings and numbers go in, so `load_checkpoint` can read it with
-    `torch.load(..., weights_only=True)`, which never runs code from the file.
+    Only tensors, strings and numbers go in (NumPy numbers are converted), so `load_checkpoint`
+    can read it with `torch.load(..., weights_only=True)`, which never runs code from the file.
     """
-    from pathlib import Path
-
-    import torch
-
-    from dlcourse.files import atomic_path
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    payload = {"architecture": type(model).__name__, "info": dict(info), "state_dict": model.state_dict()}
+    _check_model(model)
+    info = {key: _plain(key, value) for key, value in info.items()}
+    payload = {"architecture": type(model).__name__, "info": info, "state_dict": model.state_dict()}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return Path(path)
 
 
-def load_checkpoint(model: nn.Module, path) -> nn.Module:
+def load_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
     """Load weights saved by `save_checkpoint` (or a plain state_dict file) into `model`; return the model.
 
     A file that is not a checkpoint, or one made for another architecture or another number of
-    classes, raises a ValueError that names the file and what does not match.
+    classes, raises a ValueError that names the file and what does not fit.
     """
-    from pathlib import Path
-
-    import torch
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    import warnings
-
+    _check_model(model)
     try:
-        with warnings.catch_warnings():  # a foreign pickle also warns about its protocol: the error below says more
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, not a torch file, or pickled objects weights_only refuses
-        raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]}); "
-                         "delete it and save it again") from None
-    if isinstance(payload, dict) and "state_dict" in payload:
-        state, arch = payload["state_dict"], payload.get("architecture")
-    else:
-        state, arch = payload, None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{path} holds no model weights (expected a state_dict of tensors)")
-    if arch is not None and arch != type(model).__name__:
-        raise ValueError(f"{path} holds weights of a {arch}, not of a {type(model).__name__}: "
-                         f"build a {arch} to load it")
+        payload = torch.load(path, map_location="cpu", weights_only=True)  # runs no code from the file
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        if "global" in str(exc).lower():  # weights_only met a class: torch.save(model) pickles the model object
+            why = ("holds pickled Python objects (torch.save(model) saves the model object), which can run code when "
+                   "loaded: save only the weights, with save_checkpoint(model, path) or "
+                   "torch.save(model.state_dict(), path)")
+        else:
+            why = f"is damaged or not a PyTorch file ({type(exc).__name__}): save the checkpoint again"
+        raise ValueError(f"{path} {why}") from None
+    state = payload.get("state_dict", payload) if isinstance(payload, dict) else None
+    arch = payload.get("architecture", type(model).__name__) if isinstance(payload, dict) else None
     own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-    if missing or unexpected:
-        raise ValueError(f"{path} does not fit this {type(model).__name__} (the file has {len(state)} "
-                         f"tensors, the model {len(own)}: another variant or size?): "
-                         f"missing {missing[:5]}{' ...' if len(missing) > 5 else ''}, "
-                         f"unexpected {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}")
-    wrong = [(k, tuple(state[k].shape), tuple(v.shape)) for k, v in own.items() if state[k].shape != v.shape]
-    if wrong:
-        shapes = "; ".join(f"{k}: file {a}, model {b}" for k, a, b in wrong[:4])
-        hint = ""
-        if (heads := _head_shapes(model)) and all(k.rsplit(".", 1)[0] in heads for k, _, _ in wrong):
-            hint = f" (the output layer differs: the file was made for {wrong[0][1][0]} classes)"
-        raise ValueError(f"{path} does not fit this {type(model).__name__}{hint}: {shapes}")
-    model.load_state_dict(state)
-    return model
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        problem = "holds no model weights (expected a state_dict of tensors)"
+    elif arch != type(model).__name__:
+        problem = f"holds weights of a {arch}, not of a {type(model).__name__}: build a {arch} to load it"
+    elif differ := sorted(k for k in own.keys() | state.keys()
+                          if k not in own or k not in state or own[k].shape != state[k].shape):
+        shapes = "; ".join(f"{k}: file {_shape(state, k)}, model {_shape(own, k)}" for k in differ[:4])
+        problem = (f"does not fit this {type(model).__name__} (another number of classes, or another variant?): "
+                   f"{len(differ)} tensors differ, {shapes}{' ...' if len(differ) > 4 else ''}")
+    else:
+        model.load_state_dict(state)
+        return model
+    raise ValueError(f"{path} {problem}")
 
 
-def _head_shapes(model: nn.Module) -> set[str]:
-    try:
-        return set(head_names(model))
-    except ValueError:
-        return set()
+def _shape(state: dict, key: str) -> str:
+    return str(tuple(state[key].shape)) if key in state else "none"

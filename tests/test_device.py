@@ -34,9 +34,11 @@ def test_unknown_names_are_errors(bad):
         get_device(bad)
 
 
-def test_wrong_type():
-    with pytest.raises(TypeError):
+def test_wrong_type_is_an_unknown_name():
+    with pytest.raises(ValueError, match="unknown device '0'"):
         get_device(0)
+    with pytest.raises(ValueError, match="unknown device 'meta'"):
+        get_device(torch.device("meta"))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

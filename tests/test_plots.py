@@ -40,8 +40,13 @@ def test_plot_history_draws_every_curve():
 def test_confusion_matrix_plot_writes_counts():
     ax = plot_confusion_matrix(torch.tensor([[5, 1], [2, 7]]), ["cat", "dog"])
     assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "5", "7"]
-    with pytest.raises(ValueError, match="square"):
-        plot_confusion_matrix(torch.zeros(2, 3))
+
+
+def test_row_normalised_confusion_matrix_shows_fractions():
+    counts = torch.tensor([[5, 1], [2, 6]])
+    ax = plot_confusion_matrix(counts / counts.sum(dim=1, keepdim=True))  # each row sums to 1
+    assert [t.get_text() for t in ax.texts] == ["0.83", "0.17", "0.25", "0.75"]
+    assert [t.get_text() for t in plot_confusion_matrix(counts.float()).texts] == ["5", "1", "2", "6"]
 
 
 def test_show_misclassified_picks_only_wrong_ones():
