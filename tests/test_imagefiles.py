@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from dlcourse.imagefiles import ListFileDataset, ListFileError, read_list_file, write_list_file
-from dlcourse.imagefiles import export_fashion_mnist_pngs, read_labels_file
+from dlcourse.imagefiles import ListFileDataset, ListFileError, export_fashion_mnist_pngs, write_list_file
+from dlcourse.imagefiles import _read_labels_file as read_labels_file
+from dlcourse.imagefiles import _read_list_file as read_list_file
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dlcourse.imagefiles import ListFileError, read_labels_file, read_list_file
+from dlcourse.imagefiles import ListFileError
+from dlcourse.imagefiles import _read_labels_file as read_labels_file
+from dlcourse.imagefiles import _read_list_file as read_list_file
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
