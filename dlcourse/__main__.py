@@ -22,30 +22,32 @@ def main(argv: list[str] | None = None) -> int:
     bundle.add_argument("dir", help="folder to write the bundle into (created if missing)")
     bundle.add_argument("--no-wheels", action="store_true", help="skip downloading the environment's wheels")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, not a traceback: the package's errors name the file and the fix
+        import subprocess
 
+        clear = isinstance(exc, (OSError, ValueError, RuntimeError, subprocess.CalledProcessError))
+        print(f"error: {exc}" if clear and str(exc) else f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "data":
-        from dlcourse.data import DataUnavailableError, data_root, ensure_fashion_mnist
+        from dlcourse.data import ensure_fashion_mnist
 
-        try:
-            ensure_fashion_mnist(data_root(), download=not args.no_download)
-        except DataUnavailableError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        ensure_fashion_mnist(download=not args.no_download)
     elif args.command == "doctor":
         from dlcourse.workshop import doctor
 
         return doctor()
     elif args.command == "bundle":
-        import subprocess
-
-        from dlcourse.data import DataUnavailableError
         from dlcourse.workshop import bundle
 
-        try:
-            bundle(args.dir, wheels=not args.no_wheels)
-        except (DataUnavailableError, subprocess.CalledProcessError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        bundle(args.dir, wheels=not args.no_wheels)
     return 0
 
 

@@ -62,9 +62,11 @@ def data_root() -> Path:
         root = _expand(env)
         if not root.is_absolute():
             # notebooks run in notebooks/, a shell anywhere: a relative path would name two folders
+            example = (f"{env.split('/')[0]} is no home folder here" if env.startswith("~")
+                       else f"e.g. {ENV_DATA}={Path.cwd() / root}")
             raise ValueError(f"{ENV_DATA}={env!r} is not an absolute path, so notebooks (which run in "
                              f"notebooks/) and the command line would each read it as another folder: "
-                             f"give the full path, e.g. {ENV_DATA}={Path.cwd() / root}")
+                             f"give the full path ({example})")
     elif (repo := _repo_root()) is not None:
         root = repo / "data"
     else:
