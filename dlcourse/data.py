@@ -25,15 +25,16 @@ from dlcourse.files import atomic_path
 
 ENV_DATA = "DLCOURSE_DATA"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
-# Each file's idx header: the magic number (2051 images, 2049 labels), then its dimensions; the
-# file is the header (4 bytes per number) and one byte per pixel or label, so its size is known.
-IDX_HEADERS = {
-    "train-images-idx3-ubyte": (2051, 60_000, 28, 28),
-    "train-labels-idx1-ubyte": (2049, 60_000),
-    "t10k-images-idx3-ubyte": (2051, 10_000, 28, 28),
-    "t10k-labels-idx1-ubyte": (2049, 10_000),
+# Each file's idx format: its magic number (2051 images, 2049 labels), then the shape of one item.
+# The header holds these and the item count, 4 bytes each; one byte per pixel or label follows,
+# so the header says what size the file must have. A copy with fewer items (tests use one) is fine.
+IDX_FORMATS = {
+    "train-images-idx3-ubyte": (2051, 28, 28),
+    "train-labels-idx1-ubyte": (2049,),
+    "t10k-images-idx3-ubyte": (2051, 28, 28),
+    "t10k-labels-idx1-ubyte": (2049,),
 }
-FASHION_FILES = tuple(IDX_HEADERS)
+FASHION_FILES = tuple(IDX_FORMATS)
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -109,28 +110,39 @@ def fashion_mnist_dir(root: str | Path | None = None) -> Path:
     return (_expand(root) if root is not None else data_root()) / "FashionMNIST" / "raw"
 
 
-def _idx_problem(path: Path, header: tuple[int, ...]) -> str | None:
-    expected = 4 * len(header) + math.prod(header[1:])
+def _idx_count(path: Path, fmt: tuple[int, ...]) -> int | str:
+    """How many items the idx file at `path` holds, or what is wrong with it."""
+    magic, *item = fmt
+    header = struct.Struct(f">{len(fmt) + 1}I")  # magic, count, item dimensions
     try:
         with open(path, "rb") as f:
-            head = f.read(4 * len(header))
+            head = f.read(header.size)
             size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         return "missing"
     except OSError as exc:  # a folder in its place, a symbolic link to nowhere, no permission
         return f"unreadable ({exc.strerror or exc})"
+    if size < header.size:
+        return f"{size:,} bytes, too short for an idx header"
+    found_magic, count, *found_item = header.unpack(head)
+    if (found_magic, *found_item) != fmt:
+        return f"its idx header {(found_magic, *found_item)} is not {fmt} (another file under this name?)"
+    expected = header.size + count * math.prod(item)
     if size != expected:
         return f"{size:,} bytes, expected {expected:,} (cut short or damaged)"
-    if struct.unpack(f">{len(header)}I", head) != header:
-        return f"its idx header is not {header} (another file under this name?)"
-    return None
+    return count
 
 
 def fashion_mnist_problems(root: str | Path | None = None) -> dict[str, str]:
-    """Check the four Fashion-MNIST files under `root` by size and header: {file name: what is wrong}."""
+    """Check the four Fashion-MNIST files under `root` by header and size: {file name: what is wrong}."""
     raw = fashion_mnist_dir(root)
-    found = {name: _idx_problem(raw / name, header) for name, header in IDX_HEADERS.items()}
-    return {name: problem for name, problem in found.items() if problem is not None}
+    found = {name: _idx_count(raw / name, fmt) for name, fmt in IDX_FORMATS.items()}
+    problems = {name: value for name, value in found.items() if isinstance(value, str)}
+    for split in ("train", "t10k"):
+        images, labels = found[f"{split}-images-idx3-ubyte"], found[f"{split}-labels-idx1-ubyte"]
+        if isinstance(images, int) and isinstance(labels, int) and images != labels:
+            problems[f"{split}-labels-idx1-ubyte"] = f"{labels:,} labels for {images:,} images"
+    return problems
 
 
 def _copy_from_debian(debian_dir: Path, raw: Path, names) -> bool:

@@ -144,7 +144,7 @@ def test_damaged_files_are_named_and_repaired_from_debian(fashion_root, debian_d
     problems = data.fashion_mnist_problems(tmp_path / "root")
     assert problems["train-images-idx3-ubyte"] == "1,000 bytes, expected 47,040,016 (cut short or damaged)"
     assert problems["train-labels-idx1-ubyte"] == "missing"
-    assert problems["t10k-labels-idx1-ubyte"].startswith("its idx header is not (2049, 10000)")
+    assert problems["t10k-labels-idx1-ubyte"].startswith("its idx header (2051,) is not (2049,)")
     assert problems["t10k-images-idx3-ubyte"] == "5,000 bytes, expected 7,840,016 (cut short or damaged)"
     with pytest.raises(DataUnavailableError, match="train-images-idx3-ubyte: 1,000 bytes"):
         ensure_fashion_mnist(tmp_path / "root", download=False, debian_dir=tmp_path / "nowhere")
@@ -156,6 +156,23 @@ def test_damaged_files_are_named_and_repaired_from_debian(fashion_root, debian_d
     assert sorted(p.name for p in raw.iterdir()) == sorted(FASHION_FILES)  # no temp files
     assert theirs.stat().st_size == 5000 and not (raw / "t10k-images-idx3-ubyte").is_symlink()
     assert len(fashion_mnist(train=True, root=tmp_path / "root")) == 60_000
+
+
+def _write_first(src_raw, raw, name, n):
+    data = (src_raw / name).read_bytes()
+    header, item = (16, 28 * 28) if "images" in name else (8, 1)
+    (raw / name).write_bytes(data[:4] + n.to_bytes(4, "big") + data[8:header] + data[header:header + n * item])
+
+
+def test_a_smaller_whole_copy_is_kept_and_unequal_counts_are_named(fashion_root, tmp_path):
+    raw = tmp_path / "root" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in FASHION_FILES:  # the first 100 items of each file, with headers that say so
+        _write_first(fashion_root / "FashionMNIST" / "raw", raw, name, 100)
+    assert data.fashion_mnist_problems(tmp_path / "root") == {}
+    assert ensure_fashion_mnist(tmp_path / "root", download=False, debian_dir=tmp_path / "nowhere") == "data root"
+    _write_first(fashion_root / "FashionMNIST" / "raw", raw, "t10k-labels-idx1-ubyte", 50)
+    assert data.fashion_mnist_problems(tmp_path / "root") == {"t10k-labels-idx1-ubyte": "50 labels for 100 images"}
 
 
 def test_several_processes_prepare_one_empty_root(fashion_root, debian_dir, tmp_path):

@@ -65,7 +65,8 @@ def test_doctor_fails_on_a_damaged_file_and_a_read_only_root(fashion_root, tmp_p
     for name in FASHION_FILES:
         os.symlink(fashion_root / "FashionMNIST" / "raw" / name, raw / name)
     (raw / "train-images-idx3-ubyte").unlink()
-    (raw / "train-images-idx3-ubyte").write_bytes(bytes(1000))  # cut short
+    (raw / "train-images-idx3-ubyte").write_bytes((fashion_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte")
+                                                   .read_bytes()[:1000])  # cut short
     for folder in (raw, raw.parent, root):
         folder.chmod(0o555)
     try:
