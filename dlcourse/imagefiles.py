@@ -28,7 +28,7 @@ from dlcourse.data import FASHION_CLASSES, fashion_mnist
 from dlcourse.files import atomic_path
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-IMAGE_MODES = ("L", "LA", "RGB", "RGBA")  # PIL modes with 8 bits per channel: 1, 2, 3, 4 channels
+IMAGE_MODES = ("L", "LA", "RGB", "RGBA")  # what a sample can be: 1, 2, 3 or 4 channels
 LIST_NAME = "data.list"
 LABELS_NAME = "labels.json"
 
@@ -37,7 +37,7 @@ class ListFileError(ValueError):
     """A problem in a list file, its labels file or an image it names; the message says where."""
 
     def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
-        # The message itself names the file and line: DataLoader workers re-raise an error
+        # The message itself names the file and line: DataLoader workers rebuild an error
         # from its message alone, and the attributes do not travel with it.
         super().__init__(message)
         self.file = None if file is None else str(file)
@@ -277,11 +277,14 @@ class ListFileDataset(Dataset):
         mode: str = "RGB",
     ):
         # The arguments first, so a typo is reported before any file is read.
-        if (not isinstance(size, (tuple, list)) or len(size) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
-            raise ValueError(f"size must be (height, width) in pixels, e.g. (28, 28), got {size!r}")
-        if mode not in IMAGE_MODES:
-            raise ValueError(f"mode must be one of {IMAGE_MODES} (the channels of the tensor), got {mode!r}")
+        size_ok = (isinstance(size, (tuple, list)) and len(size) == 2
+                   and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size))
+        bad = [message for ok, message in (
+            (size_ok, f"size must be (height, width) in pixels, e.g. (28, 28), got {size!r}"),
+            (mode in IMAGE_MODES, f"mode must be one of {IMAGE_MODES} (the channels of the tensor), got {mode!r}"),
+        ) if not ok]
+        if bad:
+            raise ValueError("; ".join(bad))
         self.list_file = Path(list_file)
         self.labels = _read_labels_file(labels_file)  # {label id: name}
         parsed = _parse_list(self.list_file, self.labels, check_files=True)

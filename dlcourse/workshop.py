@@ -1,8 +1,8 @@
 """Workshops and offline rooms: `python -m dlcourse doctor` and `python -m dlcourse bundle DIR`.
 
 `doctor` checks one computer and never downloads anything: Python, torch, torchvision, the
-device, the data root and what is in it, the pretrained-weight cache (torch.hub's checkpoints
-folder) and the Jupyter kernel. Each check gives a status: "ok", "note" (optional, fine to go
+device, the data root (and that it is writable), what is in it (and that Fashion-MNIST is
+whole), the pretrained-weight cache (torch.hub's checkpoints folder) and the Jupyter kernel. Each check gives a status: "ok", "note" (optional, fine to go
 on) or "FAIL" (with advice); any FAIL makes the exit status 1.
 
 `bundle` gathers what a room without internet needs into one folder: the course notebooks,
