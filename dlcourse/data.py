@@ -145,8 +145,9 @@ def fashion_mnist_problems(root: str | Path | None = None) -> dict[str, str]:
     return problems
 
 
-def _copy_from_debian(debian_dir: Path, raw: Path, names) -> bool:
-    sources = {name: debian_dir / f"{name}.gz" for name in names}
+def _copy_from_debian(debian_dir: Path, raw: Path) -> bool:
+    # All four, even when one is damaged: a smaller copy beside full files would not match.
+    sources = {name: debian_dir / f"{name}.gz" for name in FASHION_FILES}
     if not all(p.is_file() for p in sources.values()):
         return False
     for name, src in sources.items():
@@ -193,7 +194,7 @@ def ensure_fashion_mnist(
     source, error = "data root", None
     if problems:
         try:
-            if _copy_from_debian(Path(debian_dir), raw, problems):
+            if _copy_from_debian(Path(debian_dir), raw):
                 source = f"Debian package dataset-fashion-mnist ({debian_dir})"
             elif download:
                 _download(root, timeout)
