@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,12 @@ def test_doctor_passes_with_the_course_data(fashion_root, tmp_path):
 def test_doctor_fails_with_advice_on_an_empty_data_root_and_downloads_nothing(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    start = time.perf_counter()
     run = _doctor(tmp_path, DLCOURSE_DATA=str(empty))
     assert run.returncode == 1, run.stdout + run.stderr
     line = next(ln for ln in run.stdout.splitlines() if "Fashion-MNIST" in ln)
     assert "FAIL" in line and "0 of 4 files" in line
     assert "python -m dlcourse data" in run.stdout  # the advice
-    assert list(empty.iterdir()) == []  # it neither copied nor downloaded anything
-    assert time.perf_counter() - start < 120
+    assert list(empty.iterdir()) == []  # it neither copied nor downloaded anything (no clock: busy machines)
 
 
 def _without_root_powers(command):
