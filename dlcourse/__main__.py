@@ -26,15 +26,24 @@ def main(argv: list[str] | None = None) -> int:
     hub = sub.add_parser("hub", help="start JupyterHub for a workshop room (as root; Ctrl-C stops it)")
     hub.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, not a traceback: the package's errors name the file and the fix
+        import subprocess
 
+        clear = isinstance(exc, (OSError, ValueError, RuntimeError, subprocess.CalledProcessError))
+        print(f"error: {exc}" if clear and str(exc) else f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "data":
-        from dlcourse.data import DataUnavailableError, data_root, ensure_fashion_mnist
+        from dlcourse.data import ensure_fashion_mnist
 
-        try:
-            ensure_fashion_mnist(data_root(), download=not args.no_download)
-        except DataUnavailableError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        ensure_fashion_mnist(download=not args.no_download)
     elif args.command == "doctor" and args.room:
         from dlcourse.hub import room_doctor
 
@@ -44,25 +53,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return doctor()
     elif args.command == "bundle":
-        import subprocess
-
-        from dlcourse.data import DataUnavailableError
         from dlcourse.workshop import bundle
 
-        try:
-            bundle(args.dir, wheels=not args.no_wheels)
-        except (DataUnavailableError, subprocess.CalledProcessError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        bundle(args.dir, wheels=not args.no_wheels)
     elif args.command == "hub":
         from dlcourse.hub import DEFAULT_CONFIG, load_config, serve
 
-        try:
-            cfg = load_config(args.config or DEFAULT_CONFIG)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        return serve(cfg)
+        return serve(load_config(args.config or DEFAULT_CONFIG))
     return 0
 
 

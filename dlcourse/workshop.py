@@ -1,8 +1,8 @@
 """Workshops and offline rooms: `python -m dlcourse doctor` and `python -m dlcourse bundle DIR`.
 
 `doctor` checks one computer and never downloads anything: Python, torch, torchvision, the
-device, the data root and what is in it, the pretrained-weight cache (torch.hub's checkpoints
-folder) and the Jupyter kernel. Each check gives a status: "ok", "note" (optional, fine to go
+device, the data root (and that it is writable), what is in it (and that Fashion-MNIST is
+whole), the pretrained-weight cache (torch.hub's checkpoints folder) and the Jupyter kernel. Each check gives a status: "ok", "note" (optional, fine to go
 on) or "FAIL" (with advice); any FAIL makes the exit status 1.
 
 `bundle` gathers what a room without internet needs into one folder: the course notebooks,
@@ -91,33 +91,50 @@ def check_device() -> Check:
     return Check("device", "ok", detail)
 
 
+def _cannot_write(folder: Path) -> str | None:
+    # A file really made and removed: permission bits say nothing for root or on a read-only mount.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 def check_data_root() -> list[Check]:
-    """The data root, what is in it, and whether Fashion-MNIST is there."""
-    from dlcourse.data import DEBIAN_FASHION_DIR, ENV_DATA, FASHION_FILES, data_root
+    """The data root (and that it is writable), what is in it, and whether Fashion-MNIST is whole."""
+    from dlcourse.data import (DEBIAN_FASHION_DIR, ENV_DATA, FASHION_FILES, data_root, fashion_mnist_dir,
+                               fashion_mnist_problems)
 
     env = os.environ.get(ENV_DATA, "").strip()
     try:
         root = data_root()
-    except OSError as exc:
-        return [Check("data root", "FAIL", f"{type(exc).__name__}: {exc}",
-                      f"set {ENV_DATA} to a folder you can write to")]
+    except (OSError, ValueError) as exc:
+        return [Check("data root", "FAIL", str(exc), f"set {ENV_DATA} to the full path of a folder you can write to")]
     where = f"from {ENV_DATA}" if env else f"set {ENV_DATA} to move it"
     entries = sorted(root.iterdir())
     contents = ", ".join(f"{p.name}{'/' if p.is_dir() else ''} {_mb(_size(p))}" for p in entries)
-    checks = [Check("data root", "ok", f"{root} ({where}); holds: {contents or 'nothing'}")]
+    detail = f"{root} ({where}); holds: {contents or 'nothing'}"
+    if (problem := _cannot_write(root)) is not None:
+        checks = [Check("data root", "FAIL", f"{detail}; cannot write into it ({problem})",
+                        "notebooks 06 and 07 write into the data root (PNG files, checkpoints): "
+                        f"set {ENV_DATA} to a folder you can write to (copy the data there)")]
+    else:
+        checks = [Check("data root", "ok", detail)]
 
-    raw = root / "FashionMNIST" / "raw"
-    have = [n for n in FASHION_FILES if (raw / n).is_file() and (raw / n).stat().st_size > 0]
-    if len(have) == len(FASHION_FILES):
-        checks.append(Check("Fashion-MNIST", "ok", f"{raw}: {len(have)} files, {_mb(_size(raw))}"))
+    raw = fashion_mnist_dir(root)
+    problems = fashion_mnist_problems(root)
+    if not problems:
+        checks.append(Check("Fashion-MNIST", "ok", f"{raw}: {len(FASHION_FILES)} files, {_mb(_size(raw))}"))
     else:
         debian = all((DEBIAN_FASHION_DIR / f"{n}.gz").is_file() for n in FASHION_FILES)
-        fix = ("run `python -m dlcourse data`: it copies it from Debian's dataset-fashion-mnist, "
+        fix = ("run `python -m dlcourse data`: it copies (or repairs) it from Debian's dataset-fashion-mnist, "
                "found on this computer (no network needed)" if debian else
                "run `python -m dlcourse data` with internet, or `sudo apt-get install "
                f"dataset-fashion-mnist`, or set {ENV_DATA} to a bundle's data folder "
                "(`python -m dlcourse bundle` on a computer with internet)")
-        checks.append(Check("Fashion-MNIST", "FAIL", f"{len(have)} of {len(FASHION_FILES)} files in {raw}", fix))
+        what = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+        checks.append(Check("Fashion-MNIST", "FAIL", f"{len(FASHION_FILES) - len(problems)} of "
+                            f"{len(FASHION_FILES)} files ready in {raw} ({what})", fix))
     return checks
 
 

@@ -1,5 +1,8 @@
 import gzip
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -109,3 +112,110 @@ def test_tensor_loader_rejects_bad_input():
         TensorLoader(torch.zeros(3, 1), torch.zeros(4))
     with pytest.raises(ValueError, match="batch_size"):
         TensorLoader(torch.zeros(3, 1), torch.zeros(3), 0)
+
+
+# Damaged files, shared roots, paths
+
+@pytest.fixture(scope="module")
+def debian_dir(fashion_root, tmp_path_factory):
+    return _fake_debian_dir(fashion_root, tmp_path_factory.mktemp("debian") / "fashion-mnist")
+
+
+def _copy_root(fashion_root, root):
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in FASHION_FILES:
+        shutil.copyfile(fashion_root / "FashionMNIST" / "raw" / name, raw / name)
+    return raw
+
+
+def test_damaged_files_are_named_and_repaired_from_debian(fashion_root, debian_dir, tmp_path):
+    raw = _copy_root(fashion_root, tmp_path / "root")
+    with open(raw / "train-images-idx3-ubyte", "r+b") as f:
+        f.truncate(1000)  # cut short: torchvision would die on "shape ... is invalid"
+    (raw / "t10k-labels-idx1-ubyte").write_bytes((raw / "t10k-images-idx3-ubyte").read_bytes()[:10008])
+    (raw / "train-labels-idx1-ubyte").unlink()
+    # a user's own file linked in, damaged: repairing replaces the link, never writes through it
+    theirs = tmp_path / "theirs"
+    theirs.write_bytes((raw / "t10k-images-idx3-ubyte").read_bytes()[:5000])
+    (raw / "t10k-images-idx3-ubyte").unlink()
+    (raw / "t10k-images-idx3-ubyte").symlink_to(theirs)
+
+    problems = data.fashion_mnist_problems(tmp_path / "root")
+    assert problems["train-images-idx3-ubyte"] == "1,000 bytes, expected 47,040,016 (cut short or damaged)"
+    assert problems["train-labels-idx1-ubyte"] == "missing"
+    assert problems["t10k-labels-idx1-ubyte"].startswith("its idx header (2051,) is not (2049,)")
+    assert problems["t10k-images-idx3-ubyte"] == "5,000 bytes, expected 7,840,016 (cut short or damaged)"
+    with pytest.raises(DataUnavailableError, match="train-images-idx3-ubyte: 1,000 bytes"):
+        ensure_fashion_mnist(tmp_path / "root", download=False, debian_dir=tmp_path / "nowhere")
+
+    source = ensure_fashion_mnist(tmp_path / "root", download=False, debian_dir=debian_dir, verbose=False)
+    assert source.startswith("Debian package") and data.fashion_mnist_problems(tmp_path / "root") == {}
+    for name in FASHION_FILES:
+        assert (raw / name).read_bytes() == (fashion_root / "FashionMNIST" / "raw" / name).read_bytes()
+    assert sorted(p.name for p in raw.iterdir()) == sorted(FASHION_FILES)  # no temp files
+    assert theirs.stat().st_size == 5000 and not (raw / "t10k-images-idx3-ubyte").is_symlink()
+    assert len(fashion_mnist(train=True, root=tmp_path / "root")) == 60_000
+
+
+def _write_first(src_raw, raw, name, n):
+    data = (src_raw / name).read_bytes()
+    header, item = (16, 28 * 28) if "images" in name else (8, 1)
+    (raw / name).write_bytes(data[:4] + n.to_bytes(4, "big") + data[8:header] + data[header:header + n * item])
+
+
+def test_a_smaller_whole_copy_is_kept_and_unequal_counts_are_named(fashion_root, tmp_path):
+    raw = tmp_path / "root" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in FASHION_FILES:  # the first 100 items of each file, with headers that say so
+        _write_first(fashion_root / "FashionMNIST" / "raw", raw, name, 100)
+    assert data.fashion_mnist_problems(tmp_path / "root") == {}
+    assert ensure_fashion_mnist(tmp_path / "root", download=False, debian_dir=tmp_path / "nowhere") == "data root"
+    _write_first(fashion_root / "FashionMNIST" / "raw", raw, "t10k-labels-idx1-ubyte", 50)
+    assert data.fashion_mnist_problems(tmp_path / "root") == {"t10k-labels-idx1-ubyte": "50 labels for 100 images"}
+
+
+def test_several_processes_prepare_one_empty_root(fashion_root, debian_dir, tmp_path):
+    # A room of learners sharing one data folder: every process must succeed and read whole files.
+    root = tmp_path / "shared"
+    code = ("import sys; from dlcourse.data import ensure_fashion_mnist, load_fashion_mnist; "
+            "ensure_fashion_mnist(sys.argv[1], download=False, debian_dir=sys.argv[2], verbose=False); "
+            "x, y = load_fashion_mnist(train=False, root=sys.argv[1], normalize=False); "
+            "print(tuple(x.shape), int(y.sum()), round(float(x.sum()), 2))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(root), str(debian_dir)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(p, *p.communicate(timeout=600)) for p in procs]
+    for p, out, err in results:
+        assert p.returncode == 0, err
+    x, y = load_fashion_mnist(train=False, normalize=False)
+    assert {out for _, out, _ in results} == {f"{tuple(x.shape)} {int(y.sum())} {round(float(x.sum()), 2)}\n"}
+    raw = root / "FashionMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(FASHION_FILES)  # no temp file left
+    for name in FASHION_FILES:
+        assert (raw / name).read_bytes() == (fashion_root / "FashionMNIST" / "raw" / name).read_bytes()
+
+
+def test_tilde_is_home_and_a_relative_data_root_is_refused(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(data.ENV_DATA, "~/course-data")
+    assert data_root() == tmp_path / "home" / "course-data"
+    # notebooks run in notebooks/, the command line anywhere: one relative path, two folders
+    for value in ("data", "./data", "~nosuchuser123/data"):
+        monkeypatch.setenv(data.ENV_DATA, value)
+        with pytest.raises(ValueError, match=re.escape(f"DLCOURSE_DATA={value!r} is not an absolute path")):
+            data_root()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+    # a root= argument with ~ is expanded too: never a folder named "~"
+    with pytest.raises(DataUnavailableError):
+        ensure_fashion_mnist("~/elsewhere", download=False, debian_dir=tmp_path / "nowhere")
+    assert (tmp_path / "home" / "elsewhere").is_dir() and not (tmp_path / "~").exists()
+
+
+def test_a_symlinked_root_is_used_and_a_dangling_one_is_named(fashion_root, monkeypatch, tmp_path):
+    (tmp_path / "link").symlink_to(fashion_root, target_is_directory=True)
+    assert ensure_fashion_mnist(tmp_path / "link", download=False, verbose=False) == "data root"
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    monkeypatch.setenv(data.ENV_DATA, str(tmp_path / "dangling"))
+    with pytest.raises(OSError, match=re.escape(f"it is a symbolic link to {tmp_path / 'gone'}, which does not exist")):
+        data_root()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from dlcourse.imagefiles import ListFileDataset, ListFileError, read_list_file, write_list_file
-from dlcourse.imagefiles import export_fashion_mnist_pngs, read_labels_file
+from dlcourse.imagefiles import ListFileDataset, ListFileError, export_fashion_mnist_pngs, write_list_file
+from dlcourse.imagefiles import _read_labels_file as read_labels_file
+from dlcourse.imagefiles import _read_list_file as read_list_file
 
 
 @pytest.fixture
@@ -118,6 +120,9 @@ BAD_LISTS = [
     ("path escapes with ..", "bird/../../outside.png\t0\n", 1, "leaves the list file's folder"),
     ("absolute path", "/etc/hostname\t0\n", 1, "leaves the list file's folder"),
     ("empty list", "# only a comment\n\n   \n", None, "the list is empty"),
+    ("label with a leading zero", "bird/0.png\t01\n", 1, "without leading zeros"),
+    ("image listed twice", "bird/0.png\t0\ncat/0.png\t1\n./bird/0.png\t2\n", 3,
+     r"'bird/0.png' is listed twice \(also on line 1\)"),
 ]
 
 
@@ -187,3 +192,59 @@ def test_export_fashion_mnist_pngs(fashion_root, tmp_path):
     assert first.stat().st_mtime_ns == mtime  # kept, not rewritten
     export_fashion_mnist_pngs(tmp_path / "png", classes=[0, 9], per_class=2, split="test")
     assert len(list(out.rglob("*.png"))) == 4  # the folder holds exactly what was asked for
+
+
+@pytest.mark.parametrize("labels_text, message", [
+    ('{"0": "bird", "00": "cat"}', "entry '00': 'cat' must map a label id .*no leading zeros"),
+    ('{"0": "bird", "0": "cat"}', "id '0' appears twice"),
+    ('{"0": "bird", "1": "bird"}', "name 'bird' appears twice"),
+], ids=["0 and 00", "same id twice", "same name twice"])
+def test_ambiguous_labels_file(image_dir, labels_text, message):
+    list_file, labels_file = _write(image_dir, "bird/0.png\t0\n")
+    labels_file.write_text(labels_text)
+    with pytest.raises(ListFileError, match=f"labels.json: {message}"):
+        ListFileDataset(list_file, labels_file, (8, 8))
+
+
+@pytest.mark.parametrize("rel, message", [
+    ("cat/a\tb.png", "its name holds a TAB"),
+    ("cat/line\nbreak.png", "its name holds a line break"),
+    ("cat/next\x85line.png", "its name holds a line break"),  # str.splitlines() splits there too
+    ("#cat/0.png", "its name starts with '#'"),
+    (" cat/0.png", "its name ' cat/0.png' would read back as 'cat/0.png'"),
+    ("cat/back\\slash.png", "its name .* would read back as 'cat/back/slash.png'"),
+], ids=["tab", "newline", "NEL", "hash", "leading space", "backslash"])
+def test_writer_refuses_names_its_reader_cannot_read(image_dir, rel, message):
+    path = image_dir / rel
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes((image_dir / "cat" / "0.png").read_bytes())
+    with pytest.raises(ValueError, match=f"cannot list {re.escape(str(path))} in .*data.list: {message}"):
+        write_list_file(image_dir)
+    assert not (image_dir / "data.list").exists() and not (image_dir / "labels.json").exists()
+
+
+def test_16_bit_and_float_images_are_scaled_not_clipped(tmp_path):
+    v8 = np.random.default_rng(1).integers(0, 256, (6, 5), dtype=np.uint8)
+    folder = tmp_path / "images" / "gray"
+    folder.mkdir(parents=True)
+    Image.fromarray(v8).save(folder / "8bit.png")
+    Image.fromarray(v8.astype(np.uint16) * 257).save(folder / "16bit.png")  # PIL mode I;16
+    Image.fromarray(v8.astype(np.float32) / 255).save(folder / "float.tiff")  # PIL mode F
+    assert [Image.open(folder / n).mode for n in ("8bit.png", "16bit.png", "float.tiff")] == ["L", "I;16", "F"]
+    list_file, labels_file = write_list_file(tmp_path / "images")
+    expected = torch.from_numpy(v8).float() / 255  # (H, W)
+    for mode, gray, channels in (("L", 1, 1), ("LA", 1, 2), ("RGB", 3, 3)):
+        ds = ListFileDataset(list_file, labels_file, (6, 5), mode=mode)
+        for i in range(3):
+            x = ds[i][0]
+            assert x.shape == (channels, 6, 5)
+            torch.testing.assert_close(x[:gray], expected.expand(gray, 6, 5))
+            assert mode != "LA" or bool((x[1] == 1).all())  # opaque
+    resized = ListFileDataset(list_file, labels_file, (12, 10), mode="L")
+    reference = resized[1][0]  # 8bit.png (files in sorted order: 16bit, 8bit, float), resized by PIL in 8 bits
+    for i in (0, 2):
+        torch.testing.assert_close(resized[i][0], reference, atol=1 / 255, rtol=0)
+
+    Image.fromarray(v8.astype(np.float32)).save(folder / "float.tiff")  # 0..255 floats: ambiguous
+    with pytest.raises(ListFileError, match=r"line 4: cannot read image .*float.tiff .*F pixels run from \d+ to 255; 16-bit images must hold 0..65535 and float images 0..1"):
+        ListFileDataset(list_file, labels_file, (6, 5))[2]

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dlcourse.imagefiles import ListFileError, read_labels_file, read_list_file
+from dlcourse.imagefiles import ListFileError
+from dlcourse.imagefiles import _read_labels_file as read_labels_file
+from dlcourse.imagefiles import _read_list_file as read_list_file
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -102,3 +104,35 @@ def test_a_folder_or_missing_file_is_a_list_file_error(tmp_path, read):
     for path in (tmp_path, tmp_path / "missing"):
         with pytest.raises(ListFileError, match=str(path)):
             read(path)
+
+
+_file_name = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=12)
+
+
+@SETTINGS
+@given(names=st.lists(st.tuples(_file_name, _file_name), min_size=1, max_size=4, unique=True))
+@example(names=[("cat", "a\tb"), ("cat", "ok")])
+@example(names=[("#cat", "0")])
+@example(names=[(" cat", "0")])
+@example(names=[("cat", "x\u2028y")])
+def test_write_list_file_refuses_or_reads_back_the_same_files(tmp_path_factory, names):
+    # Whatever the folder and file names, the writer either refuses (ValueError naming the file)
+    # or writes a list its own reader reads back as exactly the files it found.
+    from dlcourse.imagefiles import write_list_file
+
+    folder = tmp_path_factory.mktemp("images")
+    made = set()
+    for cls, name in names:
+        if cls in (".", "..") or cls.startswith("."):
+            continue
+        (folder / cls).mkdir(exist_ok=True)
+        path = folder / cls / f"{name}.png"
+        path.write_bytes(b"")
+        made.add(path)
+    try:
+        list_file, _ = write_list_file(folder)
+    except ValueError as err:
+        assert "cannot list" in str(err) or "no images to list" in str(err)
+        assert not (folder / "data.list").exists()
+        return
+    assert {path for path, _ in read_list_file(list_file)} == made

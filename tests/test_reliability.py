@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from dlcourse import imagefiles
 from dlcourse.data import FASHION_FILES, DataUnavailableError, ensure_fashion_mnist, fashion_mnist
-from dlcourse.imagefiles import ListFileDataset, export_fashion_mnist_pngs, read_list_file, write_list_file
+from dlcourse.imagefiles import ListFileDataset, export_fashion_mnist_pngs, write_list_file
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -230,7 +230,7 @@ def _assert_nothing_broken(folder: Path) -> None:
         with Image.open(png) as img:
             img.load()  # whole files only: a cut-off PNG raises here
     if (folder / "data.list").exists():
-        samples = read_list_file(folder / "data.list", imagefiles.read_labels_file(folder / "labels.json"))
+        samples = ListFileDataset(folder / "data.list", folder / "labels.json", (28, 28)).samples
         assert len(samples) == len(set(samples))  # every file it names exists, none twice
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -37,14 +37,70 @@ def test_doctor_passes_with_the_course_data(fashion_root, tmp_path):
 def test_doctor_fails_with_advice_on_an_empty_data_root_and_downloads_nothing(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    start = time.perf_counter()
     run = _doctor(tmp_path, DLCOURSE_DATA=str(empty))
     assert run.returncode == 1, run.stdout + run.stderr
     line = next(ln for ln in run.stdout.splitlines() if "Fashion-MNIST" in ln)
     assert "FAIL" in line and "0 of 4 files" in line
     assert "python -m dlcourse data" in run.stdout  # the advice
-    assert list(empty.iterdir()) == []  # it neither copied nor downloaded anything
-    assert time.perf_counter() - start < 120
+    assert list(empty.iterdir()) == []  # it neither copied nor downloaded anything (no clock: busy machines)
+
+
+def _without_root_powers(command):
+    """`command`, run so that permission bits bind: root ignores them unless it drops these capabilities."""
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a read-only folder cannot stop root")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *command]
+
+
+def test_doctor_fails_on_a_damaged_file_and_a_read_only_root(fashion_root, tmp_path):
+    root = tmp_path / "root"
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in FASHION_FILES:
+        os.symlink(fashion_root / "FashionMNIST" / "raw" / name, raw / name)
+    (raw / "train-images-idx3-ubyte").unlink()
+    (raw / "train-images-idx3-ubyte").write_bytes((fashion_root / "FashionMNIST" / "raw" / "train-images-idx3-ubyte")
+                                                   .read_bytes()[:1000])  # cut short
+    for folder in (raw, raw.parent, root):
+        folder.chmod(0o555)
+    try:
+        run = subprocess.run(_without_root_powers([sys.executable, "-m", "dlcourse", "doctor"]), capture_output=True,
+                             text=True, env={**os.environ, **OFFLINE, "DLCOURSE_DATA": str(root)}, cwd=tmp_path,
+                             timeout=300)
+    finally:
+        for folder in (root, raw.parent, raw):
+            folder.chmod(0o755)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    data_line = next(ln for ln in lines if "  data root " in ln)
+    assert "FAIL" in data_line and "cannot write into it" in data_line
+    fashion = next(ln for ln in lines if "  Fashion-MNIST " in ln)
+    assert "FAIL" in fashion and "3 of 4 files ready" in fashion
+    assert "train-images-idx3-ubyte: 1,000 bytes, expected 47,040,016" in fashion
+    assert "Ready" not in run.stdout and "notebooks 06 and 07 write into the data root" in run.stdout
+
+
+def test_command_line_failures_are_one_line_and_exit_1(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o555)
+    cases = [  # (command, DLCOURSE_DATA, a piece of the message)
+        (["data"], "relative/data", "DLCOURSE_DATA='relative/data' is not an absolute path"),
+        (["data", "--no-download"], str(a_file), "it is a file, not a folder"),
+        (["bundle", str(tmp_path / "b"), "--no-wheels"], str(a_file), "it is a file, not a folder"),
+        (["data"], str(read_only), f"cannot write Fashion-MNIST into {read_only}"),
+    ]
+    for args, data, message in cases:
+        run = subprocess.run(_without_root_powers([sys.executable, "-m", "dlcourse", *args]), capture_output=True,
+                             text=True, env={**os.environ, **OFFLINE, "DLCOURSE_DATA": data}, cwd=tmp_path, timeout=300)
+        assert run.returncode == 1, (args, run.stdout, run.stderr)
+        assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr  # no traceback
+        assert message in run.stderr, run.stderr
+    assert list(read_only.iterdir()) == []  # nothing half-written
 
 
 def test_kernel_check_fails_when_the_kernel_cannot_import_dlcourse(tmp_path, monkeypatch):
