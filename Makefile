@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# uv installs .venv from uv.lock (the same versions on every computer); without uv on the PATH,
+# make installs it first, with pip, into .uv/ in this folder.
+UV     ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+LAB_STAMP := $(VENV)/.installed-lab
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
@@ -19,15 +23,26 @@ help:
 	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
 	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update README"
 
-venv: $(STAMP)
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
-	@touch $(STAMP)
+venv: $(LAB_STAMP)
+
+.uv/bin/uv:
+	@echo "Installing uv (the installer the course uses) into .uv/ with pip"
+	$(PYTHON) -m pip install -q --disable-pip-version-check --target .uv uv
+
+# What a learner needs (the course, JupyterLab); --inexact keeps what `make test` or `make hub` added.
+# uv prints its progress; the first time it downloads PyTorch (see README's Quick start for sizes).
+$(LAB_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact
+	@touch $@
+
+# The same plus the test group (pytest, papermill, nbval, Playwright, ...).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --group test
+	@touch $@ $(LAB_STAMP)
 
 # Fashion-MNIST: data root, else Debian's package, else download; with none of them and apt as
 # root, install Debian's dataset-fashion-mnist (it comes from the distribution mirror).
-data: $(STAMP)
+data: $(LAB_STAMP)
 	@$(PY) -m dlcourse data || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's dataset-fashion-mnist with apt-get"; \
@@ -36,7 +51,7 @@ data: $(STAMP)
 	    echo "No data: follow one of the three fixes above, then run make again."; exit 1; \
 	  fi; }
 
-lab: $(STAMP) data
+lab: $(LAB_STAMP) data
 	TQDM_DISABLE= $(PY) -m jupyter lab notebooks/
 
 test: test-unit test-notebooks
@@ -71,7 +86,7 @@ solutions: $(STAMP)
 	$(PY) tools/solutions.py --out build/solutions
 
 # Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline).
-doctor: $(STAMP)
+doctor: $(LAB_STAMP)
 	$(PY) -m dlcourse doctor
 
 clean:
