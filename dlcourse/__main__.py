@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     bundle = sub.add_parser("bundle", help="gather notebooks, data, weights and wheels for an offline room")
     bundle.add_argument("dir", help="folder to write the bundle into (created if missing)")
     bundle.add_argument("--no-wheels", action="store_true", help="skip downloading the environment's wheels")
+    bundle.add_argument("--platform", action="append", choices=["linux", "macos", "windows"],
+                        help="the laptops the wheels are for, from uv.lock (repeat for a mixed room; default: this one)")
+    bundle.add_argument("--python", help="the learners' Python version, e.g. 3.12 (default: this one's)")
     args = parser.parse_args(argv)
 
     if args.command == "data":
@@ -36,16 +39,26 @@ def main(argv: list[str] | None = None) -> int:
 
         return doctor()
     elif args.command == "bundle":
-        import subprocess
+        from urllib.error import URLError
 
         from dlcourse.data import DataUnavailableError
-        from dlcourse.workshop import bundle
+        from dlcourse.workshop import BundleError, bundle
 
+        # one line for every failure a room meets (no internet, a full disk, a folder of the user's
+        # own); every file is written under a temporary name first, so nothing is left half-copied
         try:
-            bundle(args.dir, wheels=not args.no_wheels)
-        except (DataUnavailableError, subprocess.CalledProcessError) as exc:
+            bundle(args.dir, wheels=not args.no_wheels, platforms=args.platform, python=args.python)
+        except (BundleError, DataUnavailableError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        except (OSError, URLError) as exc:
+            print(f"error: the bundle in {args.dir} is not complete ({type(exc).__name__}: {exc}); "
+                  "fix that and run the same command again: it keeps what is done", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print(f"interrupted: the bundle in {args.dir} is not complete (no file is half-written); "
+                  "run the same command again to finish it", file=sys.stderr)
+            return 130
     return 0
 
 
