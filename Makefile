@@ -25,9 +25,11 @@ help:
 
 venv: $(LAB_STAMP)
 
+# pip's --target (a few seconds); where the system's pip refuses, uv's own small venv. Delete .uv/ to update uv.
 .uv/bin/uv:
 	@echo "Installing uv (the installer the course uses) into .uv/ with pip"
-	$(PYTHON) -m pip install -q --disable-pip-version-check --target .uv uv
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --target .uv uv \
+	  || { rm -rf .uv && $(PYTHON) -m venv .uv && .uv/bin/python -m pip install -q --disable-pip-version-check uv; }
 
 # What a learner needs (the course, JupyterLab); --inexact keeps what `make test` or `make hub` added.
 # uv prints its progress; the first time it downloads PyTorch (see README's Quick start for sizes).
