@@ -11,6 +11,26 @@ import argparse
 import sys
 
 
+def _bundle(args: argparse.Namespace) -> int:
+    """Run `bundle`; one line for every failure a room meets (no internet, a full disk, a folder
+    of the user's own). Every file is written under a temporary name first: none is half-copied."""
+    from urllib.error import URLError
+
+    from dlcourse.data import DataUnavailableError
+    from dlcourse.workshop import BundleError, bundle
+
+    try:
+        bundle(args.dir, wheels=not args.no_wheels, platforms=args.platform, python=args.python)
+    except (BundleError, DataUnavailableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, URLError) as exc:
+        print(f"error: the bundle in {args.dir} is not complete ({type(exc).__name__}: {exc}); "
+              "fix that and run the same command again: it keeps what is done", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,22 +59,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return doctor()
     elif args.command == "bundle":
-        from urllib.error import URLError
-
-        from dlcourse.data import DataUnavailableError
-        from dlcourse.workshop import BundleError, bundle
-
-        # one line for every failure a room meets (no internet, a full disk, a folder of the user's
-        # own); every file is written under a temporary name first, so nothing is left half-copied
+        # Ctrl-C at any moment (importing torch takes a while) gets one line too
         try:
-            bundle(args.dir, wheels=not args.no_wheels, platforms=args.platform, python=args.python)
-        except (BundleError, DataUnavailableError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        except (OSError, URLError) as exc:
-            print(f"error: the bundle in {args.dir} is not complete ({type(exc).__name__}: {exc}); "
-                  "fix that and run the same command again: it keeps what is done", file=sys.stderr)
-            return 1
+            return _bundle(args)
         except KeyboardInterrupt:
             print(f"interrupted: the bundle in {args.dir} is not complete (no file is half-written); "
                   "run the same command again to finish it", file=sys.stderr)

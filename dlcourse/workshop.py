@@ -332,7 +332,8 @@ def locked_wheels(platform_key: str, python: str = "3.11", checkout: Path | None
     if run.returncode != 0:
         raise BundleError(f"uv export failed: {(run.stderr.strip().splitlines() or ['no message'])[-1]}")
     spec = PLATFORMS[platform_key]
-    env = {**spec["markers"], "python_version": python, "python_full_version": f"{python}.99",
+    # the lowest patch release (3.11.0): what the lock picks for it installs on every 3.11.x
+    env = {**spec["markers"], "python_version": python, "python_full_version": f"{python}.0",
            "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
     major, minor = map(int, python.split("."))
     tags = list(cpython_tags((major, minor), platforms=spec["tags"]))
