@@ -29,7 +29,7 @@ def _doctor(tmp_path, **env):
 def test_doctor_passes_with_the_course_data(fashion_root, tmp_path):
     run = _doctor(tmp_path, DLCOURSE_DATA=str(fashion_root))
     assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("Python", "torch", "torchvision", "device", "data root", "Fashion-MNIST",
+    for name in ("Python", "torch", "torchvision", "torch build", "device", "data root", "Fashion-MNIST",
                  "weight cache", "Jupyter kernel"):
         assert f"  {name} " in run.stdout, f"no {name!r} line in:\n{run.stdout}"
     assert "FAIL" not in run.stdout
@@ -67,6 +67,20 @@ def test_kernel_check_fails_when_the_kernel_cannot_import_dlcourse(tmp_path, mon
 
     monkeypatch.delenv("JUPYTER_PATH")
     assert workshop.check_kernel().status == "ok"
+
+
+def test_doctor_notes_a_cuda_build_of_torch_without_an_nvidia_gpu():
+    import torch
+
+    check = workshop.check_torch_build()
+    if torch.version.cuda and not torch.cuda.is_available() and not workshop._nvidia_gpu_present():
+        # PyPI's Linux torch on a computer without an NVIDIA GPU (this project's test machine)
+        size = workshop.cuda_libraries_size()
+        assert size > 1e9  # the NVIDIA packages installed next to torch
+        assert check.status == "note" and f"{size / 1e9:.1f} GB" in check.detail and "no NVIDIA GPU" in check.detail
+        assert "CPU build" in check.advice and "README.md" in check.advice
+    else:
+        assert check.status == "ok", check  # a CPU build, or a GPU that uses the CUDA build
 
 
 def test_report_marks_failures_and_gives_advice():
