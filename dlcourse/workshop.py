@@ -326,7 +326,8 @@ def locked_wheels(platform_key: str, python: str = "3.11", checkout: Path | None
         raise BundleError(f"--python wants a version like 3.11, not {python!r}")
     checkout = checkout or _checkout()
     if checkout is None or not (checkout / "uv.lock").is_file():
-        raise BundleError("bundle resolves the environment from uv.lock: run it from a clone of the course")
+        raise BundleError("bundle takes the wheels from uv.lock, which is in a clone of the course: run it there "
+                          "(or pass --no-wheels for notebooks, data and weights only)")
     run = subprocess.run([_uv(checkout), "export", "--frozen", "--format", "pylock.toml", "--no-emit-project",
                           "--no-dev", "--quiet"], cwd=checkout, capture_output=True, text=True)
     if run.returncode != 0:
@@ -586,10 +587,11 @@ def bundle(dest: str | Path, *, wheels: bool = True, platforms: list[str] | None
             if not (target.is_file() and target.stat().st_size == source.stat().st_size and _sha256(target) == digest):
                 _copy_file(source, target)
             written[rel] = digest
+    # recorded before the long downloads, so a run stopped there can be finished on another day
+    atomic_write_text(manifest_path, json.dumps(written, indent=1, sort_keys=True) + "\n")
     if locked:
         download_wheels(list(locked.values()), dest / "wheels")
         if checkout is not None:
             _build_dlcourse_wheel(checkout, dest / "wheels")
-    atomic_write_text(manifest_path, json.dumps(written, indent=1, sort_keys=True) + "\n")
     print(f"bundle ready in {dest}: see {dest / 'README.md'}")
     return dest
