@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# uv installs .venv from uv.lock (the same versions on every computer); without uv on the PATH,
+# make installs it first, with pip, into .uv/ in this folder.
+UV     ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+LAB_STAMP := $(VENV)/.installed-lab
 STAMP  := $(VENV)/.installed
 HUB_STAMP := $(VENV)/.hub-installed
 HUB_PROXY := .hub/node/node_modules/.bin/configurable-http-proxy
@@ -22,15 +26,28 @@ help:
 	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
 	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update README"
 
-venv: $(STAMP)
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
-	@touch $(STAMP)
+venv: $(LAB_STAMP)
+
+# pip's --target (a few seconds); where the system's pip refuses, uv's own small venv. Delete .uv/ to update uv.
+.uv/bin/uv:
+	@echo "Installing uv (the installer the course uses) into .uv/ with pip"
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --target .uv uv \
+	  || { rm -rf .uv && $(PYTHON) -m venv .uv && .uv/bin/python -m pip install -q --disable-pip-version-check uv; }
+
+# What a learner needs (the course, JupyterLab); --inexact keeps what `make test` or `make hub` added.
+# uv prints its progress; the first time it downloads PyTorch (see README's Quick start for sizes).
+$(LAB_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact
+	@touch $@
+
+# The same plus the test group (pytest, papermill, nbval, Playwright, ...).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact --group test
+	@touch $@ $(LAB_STAMP)
 
 # Fashion-MNIST: data root, else Debian's package, else download; with none of them and apt as
 # root, install Debian's dataset-fashion-mnist (it comes from the distribution mirror).
-data: $(STAMP)
+data: $(LAB_STAMP)
 	@$(PY) -m dlcourse data || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's dataset-fashion-mnist with apt-get"; \
@@ -39,7 +56,7 @@ data: $(STAMP)
 	    echo "No data: follow one of the three fixes above, then run make again."; exit 1; \
 	  fi; }
 
-lab: $(STAMP) data
+lab: $(LAB_STAMP) data
 	TQDM_DISABLE= $(PY) -m jupyter lab notebooks/
 
 test: test-unit test-notebooks
@@ -75,13 +92,13 @@ solutions: $(STAMP)
 
 # Check this computer: Python, torch, device, data, pretrained weights, Jupyter kernel (offline);
 # ROOM=N: check it as a room server for N learners (hub, proxy, shared data, memory).
-doctor: $(STAMP)
+doctor: $(LAB_STAMP)
 	$(PY) -m dlcourse doctor $(if $(ROOM),--room $(ROOM))
 
 # The workshop room server: JupyterHub (the `hub` extra) and its proxy from npm, into .hub/node.
 hub-install: $(HUB_STAMP)
-$(HUB_STAMP): $(STAMP)
-	$(PY) -m pip install -q -c constraints.txt -e ".[hub]"
+$(HUB_STAMP): $(LAB_STAMP) pyproject.toml uv.lock
+	$(UV) sync --locked --inexact --extra hub
 	@command -v npm >/dev/null || { echo "make hub needs Node.js 20+ and npm (apt-get install nodejs npm)"; exit 1; }
 	npm install -q --prefix .hub/node --no-fund --no-audit configurable-http-proxy@5.3.0
 	@test -x $(HUB_PROXY) && touch $(HUB_STAMP)

@@ -9,3 +9,19 @@ return axes), `files` (atomic writes, metrics), `workshop` (doctor, bundle). Imp
 """
 
 __version__ = "0.1.0"
+
+
+class VersionMismatch(Exception):
+    """The installed dlcourse is not the one a notebook was written for (Jupyter shows one line)."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython calls this instead of formatting a traceback: the learner sees the message only
+        return [str(self)]
+
+
+def require_version(version: str, source: str) -> None:
+    """Stop a notebook, with one line saying how to fix it, unless this dlcourse is `version`."""
+    if __version__ != version:
+        raise VersionMismatch(
+            f"This notebook needs dlcourse {version} but found {__version__}: run "
+            f'%pip install "dlcourse @ {source}" and restart the kernel (in a clone of the course, use make lab).')

@@ -12,6 +12,26 @@ import argparse
 import sys
 
 
+def _bundle(args: argparse.Namespace) -> int:
+    """Run `bundle`; one line for every failure a room meets (no internet, a full disk, a folder
+    of the user's own). Every file is written under a temporary name first: none is half-copied."""
+    from urllib.error import URLError
+
+    from dlcourse.data import DataUnavailableError
+    from dlcourse.workshop import BundleError, bundle
+
+    try:
+        bundle(args.dir, wheels=not args.no_wheels, platforms=args.platform, python=args.python)
+    except (BundleError, DataUnavailableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, URLError) as exc:
+        print(f"error: the bundle in {args.dir} is not complete ({type(exc).__name__}: {exc}); "
+              "fix that and run the same command again: it keeps what is done", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dlcourse", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -23,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     bundle = sub.add_parser("bundle", help="gather notebooks, data, weights and wheels for an offline room")
     bundle.add_argument("dir", help="folder to write the bundle into (created if missing)")
     bundle.add_argument("--no-wheels", action="store_true", help="skip downloading the environment's wheels")
+    bundle.add_argument("--platform", action="append", choices=["linux", "macos", "windows"],
+                        help="the laptops the wheels are for, from uv.lock (repeat for a mixed room; default: this one)")
+    bundle.add_argument("--python", help="the learners' Python version, e.g. 3.12 (default: this one's)")
     hub = sub.add_parser("hub", help="start JupyterHub for a workshop room (as root; Ctrl-C stops it)")
     hub.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
     args = parser.parse_args(argv)
@@ -53,9 +76,13 @@ def _run(args: argparse.Namespace) -> int:
 
         return doctor()
     elif args.command == "bundle":
-        from dlcourse.workshop import bundle
-
-        bundle(args.dir, wheels=not args.no_wheels)
+        # Ctrl-C at any moment (importing torch takes a while) gets one line too
+        try:
+            return _bundle(args)
+        except KeyboardInterrupt:
+            print(f"interrupted: the bundle in {args.dir} is not complete (no file is half-written); "
+                  "run the same command again to finish it", file=sys.stderr)
+            return 130
     elif args.command == "hub":
         from dlcourse.hub import DEFAULT_CONFIG, load_config, serve
 

@@ -25,6 +25,8 @@ SOURCE = colab.setup_cell_source(colab.repository_url(), colab.package_version()
 # Neither Colab's markers nor an install source may leak in from the environment running the tests.
 CLEAN_ENV = {k: v for k, v in os.environ.items()
              if k not in {"COLAB_RELEASE_TAG", "DLCOURSE_SOURCE", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
+# ... and the cell meets this checkout's dlcourse (the one `make test` installs), whatever else is installed.
+CHECKOUT_ENV = {**CLEAN_ENV, "PYTHONPATH": str(ROOT)}
 
 
 def test_notebooks_and_readme_match_what_the_tool_writes():
@@ -45,8 +47,8 @@ def test_stamping_inserts_one_cell_after_the_first_markdown_and_is_idempotent():
 def test_repository_address_is_written_by_hand_only_in_pyproject():
     repository = colab.repository_url()
     assert repository.startswith("https://github.com/")
-    assert f'"git+{repository}@v" + DLCOURSE_VERSION' in SOURCE
-    assert f'DLCOURSE_VERSION = "{dlcourse.__version__}"' in SOURCE  # pinned to this release
+    assert f'f"git+{repository}@v{{V}}"' in SOURCE
+    assert f'V = "{dlcourse.__version__}"' in SOURCE  # pinned to this release
     hand_written = [p for d in ("dlcourse", "tools", "tests", "docs", ".ci") for p in (ROOT / d).rglob("*")
                     if p.is_file() and p.suffix in {".py", ".md", ".sh", ""}]
     hand_written += [ROOT / "Makefile", ROOT / "CONTRIBUTING.md", ROOT / "environment.yml"]
@@ -55,31 +57,54 @@ def test_repository_address_is_written_by_hand_only_in_pyproject():
     assert holding == [], f"only pyproject.toml may spell out the repository address: {holding}"
 
 
+def test_the_cell_is_five_lines_collapsed_and_installs_dlcourse_alone():
+    assert len(SOURCE.splitlines()) <= 5, SOURCE
+    pip_line = next(line for line in SOURCE.splitlines() if '"pip", "install"' in line)
+    assert '"--no-deps", f"dlcourse @ {SRC}"]' in pip_line  # never jupyterlab or torch on Colab
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cell = next(c for c in json.loads(path.read_text())["cells"] if colab.SETUP_TAG in c["metadata"].get("tags", []))
+        assert cell["metadata"]["jupyter"]["source_hidden"] is True, path.name
+
+
+def _run_in_a_kernel(tmp_path, cells, env):
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code) for code in cells] + [nbformat.v4.new_code_cell('print("should not run")')]
+    client = NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=False)
+    with pytest.raises(Exception):
+        client.execute(cwd=str(tmp_path), env=env)
+    assert nb.cells[-1].outputs == []
+    return nb
+
+
+def test_when_pip_cannot_install_dlcourse_it_stops_with_one_line_saying_why(tmp_path):
+    # On Colab (its marker) with a source that does not exist: pip fails before it installs anything.
+    missing = (tmp_path / "no-such-dlcourse").as_uri()
+    nb = _run_in_a_kernel(tmp_path, [SOURCE], {**CHECKOUT_ENV, "COLAB_RELEASE_TAG": "test", "DLCOURSE_SOURCE": missing})
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["error"], outputs  # pip's own output stays hidden
+    (line,) = outputs[0].traceback
+    assert line.startswith(f"This notebook needs dlcourse {dlcourse.__version__}, which pip could not install (")
+    assert "no-such-dlcourse" in line and "check the internet connection, then run this cell again." in line
+
+
 def test_outside_colab_it_prints_nothing_and_imports_no_torch(tmp_path):
     code = SOURCE + "\nimport sys; assert 'torch' not in sys.modules, 'the setup cell imported torch'\n"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                         env=CLEAN_ENV, timeout=120)
+                         env=CHECKOUT_ENV, timeout=120)
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
 
 
 def test_a_version_mismatch_stops_jupyter_with_one_line(tmp_path):
     # a real kernel, as in JupyterLab: the error's traceback is what the notebook shows
-    from nbclient import NotebookClient
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell('import dlcourse\ndlcourse.__version__ = "0.0.0"'),
-                nbformat.v4.new_code_cell(SOURCE),
-                nbformat.v4.new_code_cell('print("should not run")')]
-    client = NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=False)
-    with pytest.raises(Exception):
-        client.execute(cwd=str(tmp_path), env=CLEAN_ENV)
+    nb = _run_in_a_kernel(tmp_path, ['import dlcourse\ndlcourse.__version__ = "0.0.0"', SOURCE], CHECKOUT_ENV)
     error = nb.cells[1].outputs[-1]
     assert error.output_type == "error"
     assert error.traceback == [
         f"This notebook needs dlcourse {dlcourse.__version__} but found 0.0.0: run %pip install "
         f'"dlcourse @ git+{colab.repository_url()}@v{dlcourse.__version__}" and restart the kernel '
         "(in a clone of the course, use make lab)."]
-    assert nb.cells[2].outputs == []
 
 
 @pytest.mark.slow

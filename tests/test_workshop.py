@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ def _doctor(tmp_path, **env):
 def test_doctor_passes_with_the_course_data(fashion_root, tmp_path):
     run = _doctor(tmp_path, DLCOURSE_DATA=str(fashion_root))
     assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("Python", "torch", "torchvision", "device", "data root", "Fashion-MNIST",
+    for name in ("Python", "torch", "torchvision", "torch build", "device", "data root", "Fashion-MNIST",
                  "weight cache", "Jupyter kernel"):
         assert f"  {name} " in run.stdout, f"no {name!r} line in:\n{run.stdout}"
     assert "FAIL" not in run.stdout
@@ -124,6 +125,20 @@ def test_kernel_check_fails_when_the_kernel_cannot_import_dlcourse(tmp_path, mon
     assert workshop.check_kernel().status == "ok"
 
 
+def test_doctor_notes_a_cuda_build_of_torch_without_an_nvidia_gpu():
+    import torch
+
+    check = workshop.check_torch_build()
+    if torch.version.cuda and not torch.cuda.is_available() and not workshop._nvidia_gpu_present():
+        # PyPI's Linux torch on a computer without an NVIDIA GPU (this project's test machine)
+        size = workshop.cuda_libraries_size()
+        assert size > 1e9  # the NVIDIA packages installed next to torch
+        assert check.status == "note" and f"{size / 1e9:.1f} GB" in check.detail and "no NVIDIA GPU" in check.detail
+        assert "CPU build" in check.advice and "README.md" in check.advice
+    else:
+        assert check.status == "ok", check  # a CPU build, or a GPU that uses the CUDA build
+
+
 def test_report_marks_failures_and_gives_advice():
     text = workshop.report([workshop.Check("torch", "ok", "2.0"),
                             workshop.Check("Fashion-MNIST", "FAIL", "0 of 4 files", "run this")])
@@ -144,9 +159,9 @@ def test_bundle_without_wheels_runs_a_notebook_offline(fashion_root, tmp_path, m
     for name in FASHION_FILES:
         assert (raw / name).read_bytes() == (fashion_root / "FashionMNIST" / "raw" / name).read_bytes()
     readme = (dest / "README.md").read_text()
-    assert "pip install --no-index --find-links $BUNDLE/wheels -r $BUNDLE/requirements.txt" in readme
-    assert "export DLCOURSE_DATA=$BUNDLE/data" in readme and "no `wheels/`" in readme
-    assert (dest / "requirements.txt").read_text().startswith("dlcourse==")
+    assert 'export DLCOURSE_DATA="$BUNDLE/data"' in readme and "no `wheels/`" in readme
+    assert '$env:DLCOURSE_DATA = "$BUNDLE\\data"' in readme  # Windows PowerShell
+    assert not list(dest.glob("requirements-*.txt")) and not (dest / "wheels").exists()
 
     # Run notebook 03 (it loads Fashion-MNIST) from the bundle, with the bundle as data root,
     # offline; its data must be read, not refetched (from Debian or the internet).
@@ -180,3 +195,78 @@ def test_bundle_carries_the_course_made_pretrained_weights(fashion_root, tmp_pat
     copied = dest / "data" / "checkpoints" / "cnn.pt"
     assert copied.read_bytes() == (root / "checkpoints" / "cnn.pt").read_bytes()
     load_checkpoint(SmallCNN(), copied)
+
+
+# ---- bundle: other platforms from uv.lock, the user's files, interrupted writes -----------------
+
+def _bundle_cli(tmp_path, *args, **env):
+    return subprocess.run([sys.executable, "-m", "dlcourse", "bundle", *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=600, env={**os.environ, **OFFLINE, **env})
+
+
+def _quiet_root(fashion_root, tmp_path):
+    # the course data, no course-made checkpoints and no weight cache: a small bundle
+    root = tmp_path / "root"
+    (root / "FashionMNIST" / "raw").mkdir(parents=True)
+    for name in FASHION_FILES:
+        os.symlink(fashion_root / "FashionMNIST" / "raw" / name, root / "FashionMNIST" / "raw" / name)
+    return {"DLCOURSE_DATA": str(root), "TORCH_HOME": str(tmp_path / "no-torch-cache")}
+
+
+def test_a_windows_bundle_is_resolved_from_the_lock_and_its_wheels_checked(tmp_path):
+    wheels = workshop.locked_wheels("windows", "3.11")
+    names = {w.name for w in wheels}
+    assert {"torch", "torchvision", "jupyterlab", "pywinpty"} <= names  # pywinpty: Windows only
+    assert not [n for n in names if n.startswith(("nvidia-", "cuda-")) or n == "triton"]
+    assert not {"pytest", "playwright", "jupyterhub"} & names  # learners' environment only
+    torch_wheel = next(w for w in wheels if w.name == "torch")
+    assert (torch_wheel.version, torch_wheel.filename) == ("2.14.1", "torch-2.14.1-cp311-cp311-win_amd64.whl")
+    assert all(w.filename.endswith(("-win_amd64.whl", "-none-any.whl")) for w in wheels)
+
+    # Download the three smallest (a few kB each), checked against the lock's sha256 ...
+    small = sorted(wheels, key=lambda w: w.size)[:3]
+    folder = tmp_path / "wheels"
+    workshop.download_wheels(small, folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(w.filename for w in small)
+    for w in small:
+        assert hashlib.sha256((folder / w.filename).read_bytes()).hexdigest() == w.sha256
+    # ... and a file that is not what the lock says never gets its final name.
+    wrong = small[0]._replace(filename="wrong-1.0-py3-none-any.whl", sha256="0" * 64)
+    with pytest.raises(workshop.BundleError, match="does not have the sha256"):
+        workshop.download_wheels([wrong], folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(w.filename for w in small)
+
+    readme = workshop.bundle_readme({"windows": [f"{w.name}=={w.version}" for w in wheels]}, "3.11", {}, False)
+    assert 'pip install --no-index --find-links "$BUNDLE\\wheels" -r "$BUNDLE\\requirements-windows.txt"' in readme
+    assert "py -3.11 -m venv .venv" in readme and "torch==2.14.1" in readme
+    assert "no wheels for Linux or macOS here: make a bundle with --platform linux or macos" in readme
+
+
+def test_bundle_never_overwrites_the_users_files_and_says_so_in_one_line(fashion_root, tmp_path):
+    env = _quiet_root(fashion_root, tmp_path)
+    dest = tmp_path / "room"
+    dest.mkdir()
+    (dest / "README.md").write_text("my own notes\n")
+    run = _bundle_cli(tmp_path, str(dest), "--no-wheels", **env)
+    assert run.returncode == 1 and "Traceback" not in run.stdout
+    assert run.stderr.count("\n") == 1 and "README.md" in run.stderr and "Traceback" not in run.stderr
+    assert [p.name for p in dest.iterdir()] == ["README.md"] and (dest / "README.md").read_text() == "my own notes\n"
+
+    # Into a fresh folder it works, and again (nothing changed); a notebook the learner edited stops it.
+    (dest / "README.md").unlink()
+    assert _bundle_cli(tmp_path, str(dest), "--no-wheels", **env).returncode == 0
+    assert _bundle_cli(tmp_path, str(dest), "--no-wheels", **env).returncode == 0
+    notebook = dest / "notebooks" / "03_mlp_image_classifier.ipynb"
+    notebook.write_text(notebook.read_text() + " ")
+    run = _bundle_cli(tmp_path, str(dest), "--no-wheels", **env)
+    assert run.returncode == 1 and "03_mlp_image_classifier.ipynb" in run.stderr and run.stderr.count("\n") == 1
+    assert notebook.read_text().endswith(" ")
+    assert not [p for p in dest.rglob("*") if p.name.endswith(".part")]
+
+
+def test_bundle_command_line_errors_are_one_line(fashion_root, tmp_path):
+    env = _quiet_root(fashion_root, tmp_path)
+    (tmp_path / "a-file").write_text("")
+    for args in ([str(tmp_path / "a-file"), "--no-wheels"], [str(tmp_path / "b"), "--python", "three"]):
+        run = _bundle_cli(tmp_path, *args, **env)
+        assert run.returncode == 1 and run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
