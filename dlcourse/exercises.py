@@ -261,34 +261,6 @@ def _(max_pool_by_hand):
                f"with size {size} gives {tuple(want.shape)}")
 
 
-def _normalised(x: torch.Tensor, dims: tuple[int, ...], eps: float = 1e-5, unbiased: bool = False) -> torch.Tensor:
-    """x normalised with the mean and variance taken over `dims` (a common wrong answer, or the right one)."""
-    mean, var = x.mean(dim=dims, keepdim=True), x.var(dim=dims, unbiased=unbiased, keepdim=True)
-    return (x - mean) / (var + eps).sqrt()
-
-
-@exercise("05.4")
-def _(batch_norm_by_hand):
-    g = _generator(54)
-    # 8 images, 3 channels of very different scale and offset; channel 1's variance is small, so eps matters
-    scale, shift = torch.tensor([2.0, 0.01, 0.5]).view(1, 3, 1, 1), torch.tensor([1.0, -3.0, 0.0]).view(1, 3, 1, 1)
-    x = torch.randn(8, 3, 5, 4, generator=g) * scale + shift
-    out = _tensor(_call(batch_norm_by_hand, x.clone()))
-    wrong = [
-        ((0, 1, 2, 3), {}, "one mean and one variance per channel, not one for the whole tensor"),
-        ((0,), {}, "over the batch and all positions, not per position: average over dims (0, 2, 3)"),
-        ((2, 3), {}, "over the batch too, not per image: average over dims (0, 2, 3)"),
-        ((0, 2, 3), {"unbiased": True}, "BatchNorm divides by the biased variance: x.var(..., unbiased=False)"),
-        ((0, 2, 3), {"eps": 0.0}, "add eps inside the square root: sqrt(variance + eps)"),
-    ]
-    for dims, kwargs, hint in wrong:
-        if tuple(out.shape) == tuple(x.shape) and torch.allclose(out.float(), _normalised(x, dims, **kwargs), atol=1e-4):
-            raise NotYet(hint)
-    want = torch.nn.functional.batch_norm(x, None, None, training=True, eps=1e-5)
-    _close(out, want, "per channel: (x - mean) / sqrt(variance + eps), the mean and the biased variance "
-           "taken over dims (0, 2, 3) with keepdim=True", atol=1e-4)
-
-
 # -- 06 Dataset and DataLoader --
 
 

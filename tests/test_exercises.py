@@ -96,11 +96,6 @@ def _max_pool(fmap, size=2, stride=None, reduce=torch.amax):
     return out
 
 
-def _batch_norm(x, eps=1e-5, dims=(0, 2, 3), unbiased=False):
-    mean, var = x.mean(dim=dims, keepdim=True), x.var(dim=dims, unbiased=unbiased, keepdim=True)
-    return (x - mean) / (var + eps).sqrt()
-
-
 TABLE["05.1"] = (
     [(_conv2d_loops,)],
     [((lambda x, w, b: _conv2d_loops(x, w, b, flip=True),), "does not flip"),
@@ -120,15 +115,6 @@ TABLE["05.3"] = (
     [((lambda fmap, size=2: _max_pool(fmap, size, reduce=torch.mean),), "average pooling"),
      ((lambda fmap, size=2: _max_pool(fmap, size, stride=1),), "overlap"),
      ((lambda fmap, size=2: _max_pool(fmap, size, reduce=torch.amin),), "the max of")],
-)
-TABLE["05.4"] = (
-    [(_batch_norm,)],
-    [((lambda x, eps=1e-5: _batch_norm(x, eps, dims=(0, 1, 2, 3)),), "per channel"),
-     ((lambda x, eps=1e-5: _batch_norm(x, eps, dims=(0,)),), "not per position"),
-     ((lambda x, eps=1e-5: _batch_norm(x, eps, dims=(2, 3)),), "not per image"),
-     ((lambda x, eps=1e-5: _batch_norm(x, eps, unbiased=True),), "biased variance"),
-     ((lambda x, eps=1e-5: _batch_norm(x, 0.0),), "eps"),
-     ((lambda x, eps=1e-5: (x - x.mean(dim=(0, 2, 3), keepdim=True)),), "sqrt(variance + eps)")],
 )
 
 
