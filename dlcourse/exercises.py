@@ -111,10 +111,154 @@ def _generator(seed: int = 0) -> torch.Generator:
 
 # -- 04 parameter explosion --
 
+def _linear_stack(sizes: list[int]) -> torch.nn.Sequential:
+    """Real nn.Linear layers of these sizes, on the meta device (shapes only, no memory)."""
+    with torch.device("meta"):
+        return torch.nn.Sequential(*[torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+
+
+def _whole_number(value: Any, name: str = "your answer") -> int:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise NotYet(f"{name} should be a whole number (an int), got {value!r}")
+    return value
+
+
+_SIZES_04 = [[784, 100, 10], [256 * 256, 100, 1000], [3, 5], [10, 20, 30, 4]]
+
+
+@exercise("04.1")
+def _(mlp_parameters):
+    for sizes in _SIZES_04:
+        got = _whole_number(_call(mlp_parameters, list(sizes)))
+        layers = _linear_stack(sizes)
+        want = sum(p.numel() for p in layers.parameters())
+        weights = sum(layer.weight.numel() for layer in layers)
+        if got == weights:
+            raise NotYet(f"for {sizes} you counted the weights only: each nn.Linear(a, b) also has b biases")
+        if got == weights + sum(sizes[:-1]):
+            raise NotYet("one bias per output of a layer, not per input: nn.Linear(a, b) has b biases")
+        if got != want:
+            raise NotYet(f"for {sizes} you get {got:,}, the layers hold {want:,}: "
+                         "nn.Linear(a, b) has a*b weights and b biases, for each pair of neighbouring sizes")
+
+
+@exercise("04.2")
+def _(parameter_megabytes):
+    with torch.device("meta"):  # shapes and dtypes only: no memory, and the global random generator untouched
+        models = [torch.nn.Linear(784, 100), torch.nn.Sequential(torch.nn.Linear(30, 20), torch.nn.Linear(20, 5)).double()]
+    for model in models:
+        got = _call(parameter_megabytes, model)
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if not isinstance(got, (int, float)):
+            raise NotYet(f"return a number of megabytes, got {type(got).__name__}")
+        numel = sum(p.numel() for p in model.parameters())
+        want = sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6
+        close = lambda a, b: abs(a - b) <= 1e-9 + 1e-6 * abs(b)  # noqa: E731
+        if close(got, want):
+            continue
+        if close(got, numel / 1e6):
+            raise NotYet("that is millions of numbers, not megabytes: multiply by each parameter's bytes, p.element_size()")
+        if close(got, want * 1e6 / 2**20):
+            raise NotYet("MB here means 10**6 bytes, not 2**20")
+        if close(got, numel * 4 / 1e6):
+            raise NotYet("this model holds float64 (8 bytes a number): use p.element_size() instead of 4")
+        raise NotYet("add up p.numel() * p.element_size() over model.parameters(), then divide by 10**6")
+
+
+@exercise("04.3")
+def _(mlp_multiply_adds):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for sizes in _SIZES_04:
+        got = _whole_number(_call(mlp_multiply_adds, list(sizes)))
+        layers = _linear_stack(sizes)
+        with FlopCounterMode(display=False) as counter:
+            layers(torch.empty(1, sizes[0], device="meta"))
+        want = counter.get_total_flops() // 2  # one multiply-add is 2 FLOPs
+        if got == want + sum(sizes[1:]):
+            raise NotYet("biases are additions only, not multiply-adds: count one per weight")
+        if got == 2 * want:
+            raise NotYet("that is FLOPs (a multiply and an add each): count multiply-adds, one per weight")
+        if got != want:
+            raise NotYet(f"for {sizes} you get {got:,}, PyTorch's FLOP counter {want:,} multiply-adds: "
+                         "each weight is used once per image")
+
+
+@exercise("04.4")
+def _(conv2d_parameters):
+    for c_in, c_out, k in [(3, 64, 5), (1, 24, 3), (48, 96, 3)]:
+        got = _whole_number(_call(conv2d_parameters, c_in, c_out, k))
+        with torch.device("meta"):
+            want = sum(p.numel() for p in torch.nn.Conv2d(c_in, c_out, k).parameters())
+        if got == want:
+            continue
+        if got == want - c_out:
+            raise NotYet("add the biases: one per filter (out_channels)")
+        if got == c_out * k * k + c_out:
+            raise NotYet("each filter covers every input channel: in_channels x k x k weights per filter")
+        if got == c_in * c_out * k + c_out:
+            raise NotYet("a k x k kernel holds k*k weights, not k")
+        if got != want:
+            raise NotYet(f"Conv2d({c_in}, {c_out}, {k}) holds {want:,}, you get {got:,}: "
+                         "out_channels x in_channels x k x k weights, plus out_channels biases")
 
 
 # -- 05 CNN ideas --
 
+@exercise("05.1")
+def _(conv2d_loops):
+    g = _generator(51)
+    x, w, b = torch.randn(3, 7, 6, generator=g), torch.randn(4, 3, 3, 2, generator=g), torch.randn(4, generator=g)
+    F = torch.nn.functional
+    out = _tensor(_call(conv2d_loops, x, w, b))
+    if tuple(out.shape) == (4, 5, 5) and torch.allclose(out.float(), F.conv2d(x[None], w.flip(-2, -1), b)[0], atol=1e-4):
+        raise NotYet("PyTorch does not flip the kernel: multiply each window by the weights as they are")
+    if tuple(out.shape) == (4, 5, 5) and torch.allclose(out.float(), F.conv2d(x[None], w)[0], atol=1e-4):
+        raise NotYet("add the bias: bias[o] once to every output of channel o")
+    if tuple(out.shape) == (4, 5, 5) and torch.allclose(out.float(), F.conv2d(x[None, :1], w[:, :1], b)[0], atol=1e-4):
+        raise NotYet("sum over all input channels: the window is x[:, i:i+kh, j:j+kw]")
+    _close(out, F.conv2d(x[None], w, b)[0], "output[o, i, j] = (window * weight[o]).sum() + bias[o], "
+           "the window being all input channels at rows i..i+kh-1, columns j..j+kw-1", atol=1e-4)
+
+
+@exercise("05.2")
+def _(conv_output_size):
+    for size, kernel, stride, padding in [(28, 3, 1, 0), (28, 3, 1, 1), (28, 3, 2, 1), (7, 3, 2, 1), (10, 4, 3, 0), (32, 5, 3, 2)]:
+        got = _call(conv_output_size, size, kernel, stride, padding)
+        with torch.device("meta"):
+            layer = torch.nn.Conv2d(1, 1, kernel, stride=stride, padding=padding)
+            want = layer(torch.empty(1, 1, size, size)).shape[-1]
+        if isinstance(got, float) and not got.is_integer():
+            raise NotYet("a window that does not fit whole is dropped: use // (floor division), not /")
+        got = _whole_number(got)
+        if got == (size + padding - kernel) // stride + 1 != want:
+            raise NotYet("padding adds a border on both sides: 2 * padding")
+        if got == (size + 2 * padding - kernel) // stride != want:
+            raise NotYet("count the first window position too: + 1")
+        if got != want:
+            raise NotYet(f"size {size}, kernel {kernel}, stride {stride}, padding {padding}: nn.Conv2d gives {want}, "
+                         f"you get {got}; count how many times the window fits, moving by stride over the padded side")
+
+
+@exercise("05.3")
+def _(max_pool_by_hand):
+    g = _generator(53)
+    F = torch.nn.functional
+    for shape, size in [((7, 6), 2), ((9, 9), 3)]:
+        fmap = torch.randn(*shape, generator=g)
+        out = _tensor(_call(max_pool_by_hand, fmap, size))
+        want = F.max_pool2d(fmap[None], size)[0]
+        if tuple(out.shape) == tuple(want.shape) and torch.allclose(out.float(), F.avg_pool2d(fmap[None], size)[0], atol=1e-5):
+            raise NotYet("that is average pooling: keep the largest number of each window")
+        if tuple(out.shape) == (shape[0] - size + 1, shape[1] - size + 1):
+            raise NotYet("the windows overlap: move the window by `size` pixels, not by 1")
+        _close(out, want, f"out[i, j] is the max of fmap[i*size:(i+1)*size, j*size:(j+1)*size]; a {shape} map "
+               f"with size {size} gives {tuple(want.shape)}")
 
 
 # -- 06 Dataset and DataLoader --

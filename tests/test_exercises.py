@@ -39,10 +39,83 @@ TABLE: dict[str, tuple[list[tuple], list[tuple[tuple, str]]]] = {}
 
 # ---- 04 parameter explosion ----
 
+def _mlp_parameters(sizes):
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def _parameter_megabytes(model):
+    return sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6
+
+
+TABLE["04.1"] = (
+    [(_mlp_parameters,)],
+    [((lambda sizes: sum(a * b for a, b in zip(sizes, sizes[1:])),), "biases"),
+     ((lambda sizes: sum(a * b + a for a, b in zip(sizes, sizes[1:])),), "not per input"),
+     ((lambda sizes: sizes[0] * sizes[1] + sizes[1],), "for each pair")],
+)
+TABLE["04.2"] = (
+    [(_parameter_megabytes,)],
+    [((lambda model: sum(p.numel() for p in model.parameters()) / 1e6,), "element_size"),
+     ((lambda model: _parameter_megabytes(model) * 1e6 / 2**20,), "10**6 bytes"),
+     ((lambda model: sum(p.numel() for p in model.parameters()) * 4 / 1e6,), "float64")],
+)
+TABLE["04.3"] = (
+    [(lambda sizes: sum(a * b for a, b in zip(sizes, sizes[1:])),)],
+    [((_mlp_parameters,), "biases are additions"),
+     ((lambda sizes: 2 * sum(a * b for a, b in zip(sizes, sizes[1:])),), "FLOPs"),
+     ((lambda sizes: sizes[0] * sizes[1],), "once per image")],
+)
+TABLE["04.4"] = (
+    [(lambda c_in, c_out, k: c_out * c_in * k * k + c_out,)],
+    [((lambda c_in, c_out, k: c_out * c_in * k * k,), "biases"),
+     ((lambda c_in, c_out, k: c_out * k * k + c_out,), "every input channel"),
+     ((lambda c_in, c_out, k: c_out * c_in * k + c_out,), "k*k")],
+)
 
 
 # ---- 05 CNN ideas ----
 
+def _conv2d_loops(x, weight, bias, flip=False, add_bias=True):
+    c_out, c_in, kh, kw = weight.shape
+    if flip:
+        weight = weight.flip(-2, -1)
+    out = torch.empty(c_out, x.shape[1] - kh + 1, x.shape[2] - kw + 1)
+    for o in range(c_out):
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                out[o, i, j] = (x[:, i:i + kh, j:j + kw] * weight[o]).sum() + (bias[o] if add_bias else 0)
+    return out
+
+
+def _max_pool(fmap, size=2, stride=None, reduce=torch.amax):
+    stride = stride or size
+    out = torch.empty((fmap.shape[0] - size) // stride + 1, (fmap.shape[1] - size) // stride + 1)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = reduce(fmap[i * stride:i * stride + size, j * stride:j * stride + size])
+    return out
+
+
+TABLE["05.1"] = (
+    [(_conv2d_loops,)],
+    [((lambda x, w, b: _conv2d_loops(x, w, b, flip=True),), "does not flip"),
+     ((lambda x, w, b: _conv2d_loops(x, w, b, add_bias=False),), "add the bias"),
+     ((lambda x, w, b: _conv2d_loops(x[:1], w[:, :1], b),), "all input channels"),
+     ((lambda x, w, b: _conv2d_loops(x, w, b)[:, :-1],), "the shape is")],
+)
+TABLE["05.2"] = (
+    [(lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) // stride + 1,)],
+    [((lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) / stride + 1,), "floor division"),
+     ((lambda size, kernel, stride=1, padding=0: (size + padding - kernel) // stride + 1,), "both sides"),
+     ((lambda size, kernel, stride=1, padding=0: (size + 2 * padding - kernel) // stride,), "+ 1"),
+     ((lambda size, kernel, stride=1, padding=0: (size - kernel) // stride + 1,), "nn.Conv2d gives")],
+)
+TABLE["05.3"] = (
+    [(_max_pool,)],
+    [((lambda fmap, size=2: _max_pool(fmap, size, reduce=torch.mean),), "average pooling"),
+     ((lambda fmap, size=2: _max_pool(fmap, size, stride=1),), "overlap"),
+     ((lambda fmap, size=2: _max_pool(fmap, size, reduce=torch.amin),), "the max of")],
+)
 
 
 # ---- 06 Dataset and DataLoader ----
@@ -63,6 +136,7 @@ def test_reference_answers_pass_and_wrong_ones_get_their_hint(ex_id, capsys):
     assert accepted and rejected, f"{ex_id} needs at least one accepted and one rejected answer"
     for answer in accepted:
         assert check(ex_id, *answer), capsys.readouterr().out
+    capsys.readouterr()  # drop the accepted answers' "correct." lines before reading the hints
     for answer, hint in rejected:
         assert not check(ex_id, *answer)
         line = capsys.readouterr().out
