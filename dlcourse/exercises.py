@@ -173,6 +173,8 @@ def _(dataset_class):
             raise NotYet(f"len(ds) is {len(ds)} for {len(samples)} samples: __len__ returns len(self.samples)")
         for index, (path, label) in enumerate(samples):
             got = ds[index]
+            if got is None:
+                raise NotYet("__getitem__ returns nothing yet: replace the `...` with code that returns (image, label)")
             if not isinstance(got, tuple) or len(got) != 2:
                 raise NotYet(f"__getitem__ should return a pair (image, label), got {type(got).__name__}")
             x, y = _tensor(got[0], "the image"), _tensor(got[1], "the label")
