@@ -263,6 +263,200 @@ def _(max_pool_by_hand):
 
 # -- 06 Dataset and DataLoader --
 
+@exercise("06.1")
+def _(parse_line):
+    line = "Ankle boot/00042 copy.png\t9"  # a file name with a space, as photos often have
+    got = _call(parse_line, line)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise NotYet(f"return a pair (path, label id), got {got!r}")
+    path, label = got
+    if path in ("Ankle", "Ankle boot/00042") or (isinstance(path, str) and " " not in path):
+        raise NotYet("split on the TAB only, line.split('\\t'): file names may contain spaces")
+    if isinstance(label, str):
+        raise NotYet("turn the label id into a number: int(label)")
+    if not isinstance(label, int) or isinstance(label, bool):
+        raise NotYet(f"the label id should be an int, got {type(label).__name__}")
+    if (path, label) != ("Ankle boot/00042 copy.png", 9):
+        raise NotYet(f"for {line!r} expected ('Ankle boot/00042 copy.png', 9), got {got!r}")
+    got = _call(parse_line, "T-shirt_top/00001.png\t0\n")  # a line read with its newline
+    if got != ("T-shirt_top/00001.png", 0):
+        raise NotYet(f"for 'T-shirt_top/00001.png\\t0\\n' expected ('T-shirt_top/00001.png', 0), got {got!r}")
+
+
+def _png_samples(folder) -> list:
+    """Three small RGB PNG files of different sizes in `folder`: [(path, label id)]."""
+    import numpy as np
+    from PIL import Image
+
+    g = _generator(62)
+    samples = []
+    for i, (h, w) in enumerate([(20, 24), (28, 28), (9, 31)]):
+        pixels = torch.randint(0, 256, (h, w, 3), generator=g, dtype=torch.uint8).numpy()
+        path = folder / f"image {i}.png"
+        Image.fromarray(np.ascontiguousarray(pixels)).save(path)  # (H, W, 3) uint8: RGB
+        samples.append((path, i % 2))
+    return samples
+
+
+@exercise("06.2")
+def _(dataset_class):
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    if not isinstance(dataset_class, type):
+        raise NotYet(f"pass the class itself (FileDataset), not {type(dataset_class).__name__}")
+    with tempfile.TemporaryDirectory() as tmp:
+        from pathlib import Path
+
+        samples = _png_samples(Path(tmp))
+        size = (12, 16)  # (H, W): not square, so W and H cannot be mixed up unseen
+        ds = dataset_class(samples, size=size)
+        if len(ds) != len(samples):
+            raise NotYet(f"len(ds) is {len(ds)} for {len(samples)} samples: __len__ returns len(self.samples)")
+        for index, (path, label) in enumerate(samples):
+            got = ds[index]
+            if got is None:
+                raise NotYet("__getitem__ returns nothing yet: replace the `...` with code that returns (image, label)")
+            if not isinstance(got, tuple) or len(got) != 2:
+                raise NotYet(f"__getitem__ should return a pair (image, label), got {type(got).__name__}")
+            x, y = _tensor(got[0], "the image"), _tensor(got[1], "the label")
+            if x.dim() == 3 and x.shape[-1] == 3:
+                raise NotYet("convert the image to one gray channel first: .convert('L')")
+            if tuple(x.shape) == size:
+                raise NotYet("add the channel dimension: the image should be (1, H, W), e.g. .unsqueeze(0)")
+            if tuple(x.shape) == (1, size[1], size[0]):
+                raise NotYet("PIL sizes are (W, H): resize with image.resize((W, H)), i.e. (self.size[1], self.size[0])")
+            if tuple(x.shape) != (1, *size):
+                raise NotYet(f"the image should have shape (1, {size[0]}, {size[1]}), got {tuple(x.shape)}")
+            if not x.is_floating_point():
+                raise NotYet("make the image a float tensor: .float()")
+            if x.max() > 1.0:
+                raise NotYet("scale the pixels to [0, 1]: divide by 255")
+            gray = Image.open(path).convert("L")
+            # any of PIL's usual filters is fine; compare with each
+            wants = [torch.from_numpy(np.array(gray.resize((size[1], size[0]), f))).float().div(255).unsqueeze(0)
+                     for f in (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.NEAREST,
+                               Image.Resampling.LANCZOS, Image.Resampling.BOX)]
+            if not any(torch.allclose(x.float(), w, atol=1.5 / 255) for w in wants):
+                raise NotYet(f"sample {index} has other pixels than its file: open self.samples[index]'s path")
+            if not y.is_floating_point():
+                raise NotYet("turn the label into a float, torch.tensor(label, dtype=torch.float32): "
+                             "BCEWithLogitsLoss wants float targets")
+            if y.shape != () or float(y) != float(label):
+                raise NotYet(f"the label of sample {index} should be the number {label}, got {y!r}")
+
+
+@exercise("06.3")
+def _(to_logits):
+    g = _generator(63)
+    for batch in (5, 1):  # a last batch of one image is common
+        output = torch.randn(batch, 1, generator=g)
+        got = _tensor(_call(to_logits, output))
+        if got.shape == () and batch == 1:
+            raise NotYet("squeeze(1), not squeeze(): a batch of one image must stay shape (1,), not ()")
+        _close(got, output[:, 0], "drop the size-1 dimension at position 1: output.squeeze(1)")
+        labels = torch.zeros(batch)
+        torch.nn.functional.binary_cross_entropy_with_logits(got, labels)  # the loss must accept it
 
 
 # -- 07 transfer learning --
+
+def _meta_resnet(name: str = "resnet18"):
+    """A torchvision ResNet with shapes but no numbers (meta device): quick to build."""
+    import torchvision
+
+    with torch.device("meta"):
+        return torchvision.models.get_model(name, weights=None)
+
+
+@exercise("07.1")
+def _(new_head):
+    for name, num_classes in (("resnet18", 7), ("resnet50", 3)):
+        model = _meta_resnet(name)
+        old, in_features = model.fc, model.fc.in_features
+        kept = {n: id(p) for n, p in model.named_parameters() if not n.startswith("fc.")}
+        with torch.random.fork_rng(devices=[]):  # the new layer's random weights leave later cells alone
+            got = _call(new_head, model, num_classes)
+        if got is not model:
+            raise NotYet("change the model you were given and return it: model.fc = ...; return model")
+        if model.fc is old:
+            raise NotYet("put a new layer in place: model.fc = nn.Linear(...)")
+        if not isinstance(model.fc, torch.nn.Linear):
+            raise NotYet(f"model.fc should be an nn.Linear, got {type(model.fc).__name__}")
+        if model.fc.out_features != num_classes:
+            raise NotYet(f"the new layer has {model.fc.out_features} outputs for num_classes={num_classes}: "
+                         "use num_classes, not a fixed number")
+        if model.fc.in_features != in_features:
+            raise NotYet(f"{name}'s fc takes {in_features} inputs, the new one {model.fc.in_features}: "
+                         "take them from model.fc.in_features")
+        if model.fc.bias is None:
+            raise NotYet("keep the bias: nn.Linear(in_features, num_classes)")
+        if {n: id(p) for n, p in model.named_parameters() if not n.startswith("fc.")} != kept:
+            raise NotYet("change only model.fc: the backbone keeps what it learned")
+
+
+def _resnet_with_head(num_classes: int = 5):
+    model = _meta_resnet()
+    model.fc = torch.nn.Linear(model.fc.in_features, num_classes, device="meta")
+    return model
+
+
+@exercise("07.2")
+def _(freeze_all_but_fc):
+    model = _resnet_with_head()
+    _call(freeze_all_but_fc, model)
+    trainable = sorted(n for n, p in model.named_parameters() if p.requires_grad)
+    if not trainable:
+        raise NotYet("keep model.fc trainable: freeze only the parameters outside it")
+    if trainable == sorted(n for n, _ in model.named_parameters()):
+        raise NotYet("nothing was frozen: set p.requires_grad = False for every parameter outside model.fc")
+    if trainable == ["fc.weight"]:
+        raise NotYet("fc's bias is frozen too: keep all of model.fc's parameters trainable")
+    if trainable != ["fc.bias", "fc.weight"]:
+        raise NotYet(f"only fc.weight and fc.bias should stay trainable, got {trainable[:4]}"
+                     + (" ..." if len(trainable) > 4 else ""))
+
+
+@exercise("07.3")
+def _(count_trainable):
+    model = _resnet_with_head(5)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in model.layer4[1].parameters():  # the last block trainable too: fine-tuning a little more
+        p.requires_grad_(True)
+    for p in model.fc.parameters():
+        p.requires_grad_(True)
+    want = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    got = _call(count_trainable, model)
+    if isinstance(got, torch.Tensor):
+        got = got.item()
+    if got == sum(p.numel() for p in model.parameters()):
+        raise NotYet("that counts every parameter: count only those with p.requires_grad")
+    if got == sum(1 for p in model.parameters() if p.requires_grad):
+        raise NotYet("that counts tensors: add up the numbers in each one, p.numel()")
+    if got == 512 * 5 + 5:
+        raise NotYet("that counts fc alone: go over all of model.parameters() and keep those with requires_grad")
+    if got != want:
+        raise NotYet(f"expected {want:,} trainable numbers here, got {got!r}: sum p.numel() where p.requires_grad")
+
+
+@exercise("07.4")
+def _(error_rate_of):
+    g = _generator(74)
+    logits, labels = torch.randn(40, 5, generator=g), torch.randint(0, 5, (40,), generator=g)
+    wrong = (logits.argmax(dim=1) != labels).float().mean().item()
+    got = _call(error_rate_of, logits, labels)
+    if isinstance(got, torch.Tensor):
+        if got.numel() != 1:
+            raise NotYet(f"return one number, got a tensor of shape {tuple(got.shape)}: use argmax(dim=1)")
+        got = got.item()
+    if not isinstance(got, (int, float)):
+        raise NotYet(f"return a number, got {type(got).__name__}")
+    if abs(got - (1 - wrong)) < 1e-6 and abs(wrong - 0.5) > 1e-6:
+        raise NotYet("that is the accuracy: the error rate is the fraction that is wrong, 1 - accuracy")
+    if abs(got - wrong * len(labels)) < 1e-6:
+        raise NotYet("that is the number of mistakes: divide by the number of images")
+    if abs(got - wrong) > 1e-6:
+        raise NotYet("the predicted class is logits.argmax(dim=1); compare it with labels and take the mean of != ")

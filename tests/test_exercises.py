@@ -8,6 +8,7 @@ with a piece of the hint the learner must see. Notebooks run in test_notebooks.p
 
 from __future__ import annotations
 
+import copy
 import runpy
 import subprocess
 import sys
@@ -120,10 +121,113 @@ TABLE["05.3"] = (
 
 # ---- 06 Dataset and DataLoader ----
 
+def _parse_tab(line):
+    path, label = line.rstrip("\n").split("\t")
+    return path, int(label)
+
+
+def _parse_spaces(line):
+    parts = line.split()
+    return parts[0], int(parts[-1])
+
+
+def _file_dataset(float_label=True, scale=True, channel=True, swap=False, gray=True):
+    """A Dataset class like the notebook's answer to 06.2, with one of the usual mistakes switched on."""
+    import numpy as np
+    from PIL import Image
+
+    class FileDataset(torch.utils.data.Dataset):
+        def __init__(self, samples, size=(28, 28)):
+            self.samples, self.size = samples, size
+
+        def __len__(self):
+            return len(self.samples)
+
+        def __getitem__(self, index):
+            path, label = self.samples[index]
+            image = Image.open(path)
+            image = image.convert("L") if gray else image.convert("RGB")
+            image = image.resize(self.size if swap else (self.size[1], self.size[0]))
+            x = torch.from_numpy(np.array(image)).float()
+            x = x.div(255) if scale else x
+            x = x.unsqueeze(0) if channel and gray else x
+            return x, torch.tensor(label, dtype=torch.float32 if float_label else torch.long)
+
+    return FileDataset
+
+
+TABLE["06.1"] = (
+    [(_parse_tab,)],
+    [((_parse_spaces,), "TAB"), ((lambda line: tuple(line.rstrip("\n").split("\t")),), "int(label)")],
+)
+TABLE["06.2"] = (
+    [(_file_dataset(),)],
+    [((_file_dataset(float_label=False),), "float"), ((_file_dataset(scale=False),), "255"),
+     ((_file_dataset(channel=False),), "channel"), ((_file_dataset(swap=True),), "(W, H)"),
+     ((_file_dataset(gray=False),), "gray"), ((_file_dataset()(_ := []),), "the class itself")],
+)
+TABLE["06.3"] = (
+    [(lambda out: out.squeeze(1),)],
+    [((lambda out: out.squeeze(),), "squeeze(1)"), ((lambda out: out.T,), "squeeze(1)")],
+)
 
 
 # ---- 07 transfer learning ----
 
+def _new_head(model, num_classes):
+    model.fc = torch.nn.Linear(model.fc.in_features, num_classes)
+    return model
+
+
+def _freeze_all_but_fc(model):
+    for name, p in model.named_parameters():
+        p.requires_grad = name.startswith("fc.")
+    return model
+
+
+def _freeze_everything(model):
+    for p in model.parameters():
+        p.requires_grad = False
+    return model
+
+
+TABLE["07.1"] = (
+    [(_new_head,)],
+    [((lambda m, n: setattr(m, "fc", torch.nn.Linear(m.fc.in_features, 5)) or m,), "num_classes"),
+     ((lambda m, n: setattr(m, "fc", torch.nn.Linear(512, n)) or m,), "model.fc.in_features"),
+     ((lambda m, n: copy.deepcopy(_new_head(m, n)),), "return it")],
+)
+TABLE["07.2"] = (
+    [(_freeze_all_but_fc,)],
+    [((_freeze_everything,), "keep model.fc trainable"), ((lambda m: m.eval(),), "nothing was frozen")],
+)
+TABLE["07.3"] = (
+    [(lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad),)],
+    [((lambda m: sum(p.numel() for p in m.parameters()),), "requires_grad"),
+     ((lambda m: sum(1 for p in m.parameters() if p.requires_grad),), "numel")],
+)
+TABLE["07.4"] = (
+    [(lambda logits, y: (logits.argmax(dim=1) != y).float().mean().item(),)],
+    [((lambda logits, y: (logits.argmax(dim=1) == y).float().mean().item(),), "accuracy"),
+     ((lambda logits, y: (logits.argmax(dim=1) != y).sum().item(),), "number of mistakes"),
+     ((lambda logits, y: (logits.argmax(dim=0) != y).float().mean(),), "must match the size")],
+)
+
+
+# Other right answers a learner may well write (the table holds one per exercise).
+ALSO_ACCEPTED_06_07 = {
+    "06.1": [(lambda line: (line.strip().split("\t")[0], int(line.strip().split("\t")[1])),)],
+    "06.3": [(lambda out: out.flatten(),), (lambda out: out[:, 0],), (lambda out: torch.nn.Flatten(0)(out),)],
+    "07.2": [(lambda m: [p.requires_grad_(False) for p in m.parameters()]
+              and [p.requires_grad_(True) for p in m.fc.parameters()] and m,)],
+    "07.4": [(lambda logits, y: 1 - (logits.argmax(dim=1) == y).float().mean(),)],
+}
+
+
+@pytest.mark.parametrize("ex_id", sorted(ALSO_ACCEPTED_06_07))
+def test_other_right_answers_06_07_pass(ex_id, capsys):
+    for answer in ALSO_ACCEPTED_06_07[ex_id]:
+        assert check(ex_id, *answer), capsys.readouterr().out
 
 
 def test_every_checker_has_a_row_in_the_table():
