@@ -33,8 +33,8 @@ def exercise(ex_id: str) -> Callable:
     return register
 
 
-def check(ex_id: str, *answer: Any) -> bool:
-    """Check the learner's answer to exercise `ex_id`; print one line; return whether it passed."""
+def check(ex_id: str, *answer: Any) -> None:
+    """Check the learner's answer to exercise `ex_id` and print one line (nothing else shows in the notebook)."""
     checker = _CHECKS[ex_id]  # a KeyError here is the notebook author's mistake, not the learner's
     try:
         if any(a is Ellipsis for a in answer):
@@ -47,7 +47,6 @@ def check(ex_id: str, *answer: Any) -> bool:
         passed, line = False, f"Exercise {ex_id}: not yet. Your code raised {type(exc).__name__}: {exc}"
     _RESULTS[ex_id] = passed
     print(line)
-    return passed
 
 
 def score() -> dict[str, int]:
@@ -55,13 +54,12 @@ def score() -> dict[str, int]:
     return {"exercises_total": len(_RESULTS), "exercises_passed": sum(_RESULTS.values())}
 
 
-def summary() -> dict[str, int]:
-    """Print one line: how many exercises are correct, and which are not yet; return `score()`."""
+def summary() -> None:
+    """Print one line: how many exercises are correct, and which are not yet."""
     result = score()
     todo = [ex_id for ex_id, passed in sorted(_RESULTS.items()) if not passed]
     print(f"Exercises correct: {result['exercises_passed']} of {result['exercises_total']}"
           + (f" (not yet: {', '.join(todo)})" if todo else ""))
-    return result
 
 
 # Helpers for the checkers below.

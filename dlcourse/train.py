@@ -225,7 +225,7 @@ def fit(
         start = time.perf_counter()
         batches = _batches(train_loader, "train_loader")
         if progress:
-            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=None,
+            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False,
                            total=len(train_loader) if hasattr(train_loader, "__len__") else None)
         train_loss, train_acc = train_one_epoch(model, batches, optimizer, loss_fn, device)
         history["train_loss"].append(train_loss)
