@@ -165,15 +165,15 @@ def test_quick_bench_runs_every_named_section_and_keeps_the_full_results(tmp_pat
     root = Path(__file__).resolve().parent.parent
     results = root / "bench" / "results.json"
     before = results.read_bytes() if results.exists() else None
-    run = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--sections", "fit,flops,cuda"],
+    run = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--threads", "1", "--sections", "fit,cuda"],
                          cwd=root, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "| fit | fit / bare loop throughput" in run.stdout and "| flops | float32 matmul" in run.stdout
+    assert "| fit | fit / bare loop throughput" in run.stdout and "| cuda |" in run.stdout
     assert "`fit` runs at" in run.stdout  # the README's summary lines
     assert "QUICK smoke mode" in run.stdout
     written = Path(run.stderr.strip().splitlines()[-1].split("results written to ", 1)[1])
     saved = json.loads(written.read_text())
-    assert written.parent == root / "bench" / "raw" and set(saved["sections"]) == {"fit", "flops", "cuda"}
+    assert written.parent == root / "bench" / "raw" and set(saved["sections"]) == {"fit", "cuda"}
     assert saved["sections"]["fit"]["ratio"] > 0
     assert (results.read_bytes() if results.exists() else None) == before
     refused = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--readme"], cwd=root,
