@@ -1,12 +1,9 @@
-"""`make bench`: how long the course takes, how fast it trains, and how close to the machine it runs.
+"""`make bench`: the course's four performance promises, measured in one run.
 
-Every section is measured within one run, so its ratios hold on a busy machine:
-  course  every notebook's default run through papermill: seconds, and the kernel's peak RSS
-  tta     training seconds to a test accuracy: ours against d2l's LeNet-5 and a plain per-item loop
+  course  every notebook's default run (tools/run_course.py): seconds, and peak memory
+  tta     training seconds to a test accuracy: ours against a plain per-item loop and d2l's LeNet-5
   fit     dlcourse.train.fit's throughput against a bare loop on the same model and batches
-  data    images/s: in-memory tensors against per-item loading; ListFileDataset against ImageFolder
   flops   the training step's achieved FLOP/s against a large float32 matmul's
-  tuning  training-step throughput by thread count and batch size (the evidence for recipe advice)
   cuda    tta, fit and flops again on CUDA (skipped, with the reason, where there is none)
 
 Usage: python -m bench.bench [--quick] [--sections course,tta,...] [--readme] [--from-results FILE]
@@ -21,7 +18,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,22 +26,20 @@ import torch
 
 from bench import recipes
 from bench.helpers import (
-    MB, ChildPeakMemory, cpu_model, cpu_snapshot, first_reach, fmt, forward_flops, load_average, markdown_table,
-    matmul_flops_per_second, median_ratio, other_cores, replace_between, step_flops, sync, time_to_accuracy,
-    timed, tta_ratio,
+    MB, cpu_model, first_reach, forward_flops, markdown_table, matmul_flops_per_second, median_ratio,
+    replace_between, run_measured, step_flops, sync, time_to_accuracy, timed, tta_ratio,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 RAW = ROOT / "bench" / "raw"
-README = ROOT / "README.md"
+README = ROOT / "README.md"            # gets the short summary
+BENCH_README = ROOT / "bench" / "README.md"  # gets the full table
 README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
-SECTIONS = ("course", "tta", "fit", "data", "flops", "tuning", "cuda")
+SECTIONS = ("course", "tta", "fit", "flops", "cuda")
 COURSE_SECONDS_TARGET = 5 * 60   # whole course, default run, on a 2-core CPU
 PEAK_RSS_TARGET_MB = 2048        # every notebook's kernel
 FIT_RATIO_TARGET = 0.95
-FILES_RATIO_TARGET = 1.0
-BUSY_CORES = 0.25                # other processes' CPU during a section above this: say the machine was busy
 
 
 @dataclass
@@ -57,8 +51,6 @@ class Config:
     train_subset: int | None = None    # train on the first N images only (None: all 60,000)
     epoch_cap: int | None = None       # at most this many epochs per recipe (None: the recipe's own)
     notebooks: int | None = None       # run only the first N notebooks (None: all)
-    png_images: int = 3000             # size of the PNG folder for ListFileDataset vs ImageFolder
-    file_pairs: int = 9                # ListFileDataset / ImageFolder pass pairs (single pairs spread 1.0-1.5x)
     fit_batches: int | None = 50       # batches per fit-overhead trial (None: one whole epoch)
     fit_repeats: int = 41              # fit / bare-loop trial pairs (median of their ratios)
     repeats: int = 5                   # back-to-back trials behind the other ratios
@@ -68,7 +60,12 @@ class Config:
     @classmethod
     def quick_mode(cls) -> "Config":
         return cls(quick=True, max_seconds=20, train_subset=3000, epoch_cap=1, notebooks=1,
-                   png_images=200, file_pairs=2, fit_batches=10, fit_repeats=3, repeats=2, matmul_n=512, step_seconds=0.2)
+                   fit_batches=10, fit_repeats=3, repeats=2, matmul_n=512, step_seconds=0.2)
+
+
+def _load() -> list[float] | None:
+    """1, 5 and 15 minute load averages (None where the OS has none)."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def log(message: str) -> None:
@@ -89,25 +86,26 @@ def load_data() -> dict:
 # --- 1. course run time and peak memory ----------------------------------------------------
 
 def section_course(cfg: Config) -> dict:
-    """Run each notebook's default run (tools/run_course.py) and record the kernel's peak RSS, and
-    which checkpoints it made in the data root (notebook 07 pretrains on a first run only)."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import run_course
-
+    """Run each notebook's default run (tools/run_course.py, one process per notebook) and record
+    its seconds, its peak memory (os.wait4: the kernel's), and which checkpoints it made in the
+    data root (notebook 07 pretrains on a first run only)."""
     from dlcourse.data import data_root
     from dlcourse.device import get_device
 
     checkpoints = data_root() / "checkpoints"
+    out = RAW / "course"
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[: cfg.notebooks]
     rows = []
     for nb in notebooks:
         before = set(checkpoints.glob("*.pt"))
-        with ChildPeakMemory() as mem:
-            row = run_course.run([nb], RAW / "course", "auto", 0)[0]
+        code, _, peak = run_measured([sys.executable, str(ROOT / "tools" / "run_course.py"), "--out", str(out),
+                                      str(nb)], stdout=sys.stderr)
+        row = json.loads((out / "course.json").read_text())[0]  # seconds, metric, error (the papermill call)
         row["made_checkpoints"] = sorted(p.name for p in set(checkpoints.glob("*.pt")) - before)
-        row["peak_rss_mb"] = mem.peak("ipykernel") / MB
-        row["tree_peak_rss_mb"] = mem.tree_peak / MB
-        row["slowest_cells"] = slowest_cells(RAW / "course" / nb.name)
+        row["peak_rss_mb"] = peak / MB
+        row["slowest_cells"] = slowest_cells(out / nb.name)
+        if code and not row["error"]:
+            row["error"] = f"tools/run_course.py exited with {code}"
         rows.append(row)
     total = sum(r["seconds"] for r in rows)
     return {"device": str(get_device("auto")), "notebooks": rows, "total_seconds": total,
@@ -205,76 +203,7 @@ def section_fit(cfg: Config, data: dict, device: torch.device) -> dict:
             "ratio": median_ratio(pairs), "best_of_ratio": best_fit / best_bare, "target": FIT_RATIO_TARGET}
 
 
-# --- 4. data path --------------------------------------------------------------------------
-
-def drain(loader) -> int:
-    """Iterate `loader` once; return the number of samples it yielded."""
-    return sum(len(batch[1]) for batch in loader)
-
-
-def best_rate(make_loader, repeats: int) -> float:
-    """Best images/s over `repeats` full passes, each over a freshly made loader."""
-    best = 0.0
-    for _ in range(repeats):
-        loader = make_loader()
-        start = time.perf_counter()
-        n = drain(loader)
-        best = max(best, n / (time.perf_counter() - start))
-    return best
-
-
-def section_data(cfg: Config, data: dict) -> dict:
-    """In-memory TensorLoader against per-item DataLoaders over the training split; then the files."""
-    from dlcourse.data import TensorLoader, load_fashion_mnist
-
-    n = cfg.train_subset or len(data["x_train"])
-    repeats = min(cfg.repeats, 3)
-    load_seconds = timed(lambda: load_fashion_mnist(train=True))
-    x, y = data["x_train"][:n], data["y_train"][:n]
-    rates = {"tensor": best_rate(lambda: TensorLoader(x, y, 128, shuffle=True), repeats)}
-    subset = recipes.per_item_dataset(normalize=True, train_subset=n)
-    for workers in (0, 2):
-        rates[f"per_item_{workers}w"] = best_rate(lambda: torch.utils.data.DataLoader(
-            subset, batch_size=128, shuffle=True, num_workers=workers), repeats)
-    return {"images": n, "batch_size": 128, "load_split_seconds": load_seconds,
-            "images_per_s": rates, "tensor_over_per_item": rates["tensor"] / rates["per_item_0w"],
-            "files": files_benchmark(cfg)}
-
-
-def files_benchmark(cfg: Config) -> dict:
-    """Export Fashion-MNIST PNGs to a temp folder, then read every one back with each dataset, alternating.
-
-    Both give the same sample: a (3, 28, 28) float tensor in [0, 1] (ImageFolder's loader
-    converts to RGB; ListFileDataset's default mode is RGB) and the class index.
-    """
-    from torchvision import datasets, transforms
-
-    from dlcourse.imagefiles import ListFileDataset, export_fashion_mnist_pngs, write_list_file
-
-    with tempfile.TemporaryDirectory(prefix="dlcourse-bench-") as tmp:
-        folder = export_fashion_mnist_pngs(tmp, per_class=max(1, cfg.png_images // 10), split="test")
-        list_file, labels_file = write_list_file(folder)
-        make = {
-            "ImageFolder": lambda: datasets.ImageFolder(str(folder), transform=transforms.ToTensor()),
-            "ListFileDataset": lambda: ListFileDataset(list_file, labels_file, (28, 28)),
-        }
-        pairs, count = [], 0
-        for i in range(cfg.file_pairs):
-            rates = {}
-            for name in sorted(make, reverse=bool(i % 2)):  # alternate who goes first
-                ds = make[name]()
-                count = len(ds)
-                start = time.perf_counter()
-                for j in range(count):
-                    ds[j]
-                rates[name] = count / (time.perf_counter() - start)
-            pairs.append((rates["ListFileDataset"], rates["ImageFolder"]))
-    return {"images": count, "listfile_per_s": [p[0] for p in pairs],
-            "imagefolder_per_s": [p[1] for p in pairs], "ratio": median_ratio(pairs),
-            "target": FILES_RATIO_TARGET}
-
-
-# --- 5. how close to the machine -----------------------------------------------------------
+# --- 4. how close to the machine -----------------------------------------------------------
 
 def steps_per_second(model, x, y, device, seconds: float) -> float:
     """Training steps per second on one batch held on the device (no data loading on the clock)."""
@@ -328,79 +257,7 @@ def section_flops(cfg: Config, data: dict, device: torch.device, matmul_n: int |
     return {"matmul_n": n, "matmul_flops_per_s": peak, "threads": torch.get_num_threads(), "models": models}
 
 
-# --- tuning: threads and batch sizes -------------------------------------------------------
-
-def tiny_mlp() -> torch.nn.Module:
-    """A 2-16-2 MLP, the size of notebook 02's toy problems: each step is a handful of tiny ops."""
-    return torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
-
-
-def tuning_models() -> list[tuple[str, object, torch.Tensor, torch.Tensor]]:
-    """(name, factory, x, y) with random data: speed does not depend on the values."""
-    from dlcourse.models import MLP, SmallCNN
-
-    g = torch.Generator().manual_seed(0)
-    image = lambda n: (torch.randn(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g))  # noqa: E731
-    return [("tiny MLP 2-16-2, 500 points", tiny_mlp, torch.randn(500, 2, generator=g),
-             torch.randint(0, 2, (500,), generator=g)),
-            ("MLP (notebook 03)", MLP, *image(recipes.ours_mlp().batch_size)),
-            ("SmallCNN (notebook 05)", SmallCNN, *image(recipes.ours_cnn().batch_size))]
-
-
-def thread_rates(seconds: float) -> dict:
-    """Samples/s of each tuning model's training step at the current thread settings."""
-    cpu = torch.device("cpu")
-    rates = {}
-    for name, factory, x, y in tuning_models():
-        torch.manual_seed(0)
-        rates[name] = len(x) * steps_per_second(factory(), x, y, cpu, seconds)
-    return rates
-
-
-def wait_policy_rates(seconds: float, repeats: int) -> dict:
-    """thread_rates in fresh processes with OpenMP's default wait policy and with OMP_WAIT_POLICY=PASSIVE.
-
-    OpenMP reads the variable when it starts, so each setting needs its own process; the two
-    alternate, and the best of `repeats` is kept for each.
-    """
-    import subprocess
-
-    code = "import json, sys; from bench.bench import thread_rates; print(json.dumps(thread_rates(float(sys.argv[1]))))"
-    best: dict = {"default": {}, "PASSIVE": {}}
-    for i in range(repeats):
-        for policy in (("default", "PASSIVE") if i % 2 == 0 else ("PASSIVE", "default")):
-            env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-            if policy == "PASSIVE":
-                env["OMP_WAIT_POLICY"] = "PASSIVE"
-            out = subprocess.run([sys.executable, "-c", code, str(seconds)], env=env, cwd=ROOT,
-                                 capture_output=True, text=True, check=True).stdout
-            for name, rate in json.loads(out.strip().splitlines()[-1]).items():
-                best[policy][name] = max(best[policy].get(name, 0.0), rate)
-    return best
-
-
-def section_tuning(cfg: Config, data: dict) -> dict:
-    """Training-step samples/s by thread count, OpenMP wait policy and batch size (CPU, batch in memory)."""
-    default_threads = torch.get_num_threads()
-    out: dict = {"default_threads": default_threads, "threads": {}, "batch_size": {}}
-    for threads in sorted({1, os.cpu_count() or 1, default_threads}):
-        torch.set_num_threads(threads)
-        for name, rate in thread_rates(cfg.step_seconds).items():
-            out["threads"].setdefault(name, {})[threads] = rate
-    torch.set_num_threads(default_threads)
-    out["wait_policy"] = wait_policy_rates(cfg.step_seconds, min(cfg.repeats, 2))
-    cpu = torch.device("cpu")
-    for name, factory, _ in flops_models()[:-1]:  # ours only
-        by_batch = {}
-        for size in (64, 128, 256, 512):
-            torch.manual_seed(0)
-            by_batch[size] = size * steps_per_second(factory(), data["x_train"][:size], data["y_train"][:size],
-                                                     cpu, cfg.step_seconds)
-        out["batch_size"][name] = by_batch
-    return out
-
-
-# --- 6. CUDA -------------------------------------------------------------------------------
+# --- 5. CUDA -------------------------------------------------------------------------------
 
 def section_cuda(cfg: Config, data: dict) -> dict:
     """Our recipes' time to accuracy, fit overhead and FLOP/s on CUDA, or why they were skipped."""
@@ -429,7 +286,7 @@ def run_all(cfg: Config, sections: list[str], progress_path: Path | None = None)
     from dlcourse.files import atomic_write_text
 
     results = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
-               "config": asdict(cfg), "load_before": load_average(), "sections": {}}
+               "config": asdict(cfg), "load_before": _load(), "sections": {}}
     start = time.perf_counter()
     data = load_data() if set(sections) - {"course"} else {}
     cpu = torch.device("cpu")
@@ -437,24 +294,17 @@ def run_all(cfg: Config, sections: list[str], progress_path: Path | None = None)
         "course": lambda: section_course(cfg),
         "tta": lambda: section_tta(cfg, data, cpu),
         "fit": lambda: section_fit(cfg, data, cpu),
-        "data": lambda: section_data(cfg, data),
         "flops": lambda: section_flops(cfg, data, cpu),
-        "tuning": lambda: section_tuning(cfg, data),
         "cuda": lambda: section_cuda(cfg, data),
     }
     for name in sections:
         log(f"section {name}")
-        before = cpu_snapshot()
         try:
             results["sections"][name] = steps[name]()
         except Exception as exc:  # keep the other sections' figures; the table shows the error
             log(f"section {name} failed: {type(exc).__name__}: {exc}")
             results["sections"][name] = {"error": f"{type(exc).__name__}: {exc}"}
-        if (used := other_cores(before, cpu_snapshot())) is not None:  # how much else ran meanwhile
-            results.setdefault("interference", {})[name] = used
-        results["load_after"] = load_average()
-        if results["load_after"]:  # the 1-minute load after each section: how busy the machine was
-            results.setdefault("load_samples", []).append(results["load_after"][0])
+        results["load_after"] = _load()
         results["bench_seconds"] = time.perf_counter() - start
         if progress_path is not None:  # a crash or Ctrl-C later still leaves what was measured
             atomic_write_text(progress_path, json.dumps(results, indent=2, default=str) + "\n")
@@ -497,20 +347,6 @@ def fit_rows(s: dict, section: str = "fit") -> list[dict]:
              "value": f"{s['ratio']:.3f}", "target": f">= {s['target']}", "met": yes_no(s["ratio"] >= s["target"])}]
 
 
-def data_rows(s: dict) -> list[dict]:
-    r = s["images_per_s"]
-    rows = [{"section": "data", "measure": f"in-memory TensorLoader ({s['images']:,} images, batch {s['batch_size']})",
-             "value": f"{fmt(r['tensor'])} img/s", "target": f"one-time load {s['load_split_seconds']:.2f} s"},
-            {"section": "data", "measure": "per-item ToTensor+Normalize DataLoader, 0 / 2 workers",
-             "value": f"{fmt(r['per_item_0w'])} / {fmt(r['per_item_2w'])} img/s",
-             "target": f"in-memory is {s['tensor_over_per_item']:.0f}x 0 workers"}]
-    f = s["files"]
-    rows.append({"section": "data", "measure": f"ListFileDataset / ImageFolder ({f['images']} PNGs)",
-                 "value": f"{f['ratio']:.2f}x ({fmt(max(f['listfile_per_s']))} vs {fmt(max(f['imagefolder_per_s']))} img/s)",
-                 "target": f">= {f['target']}x", "met": yes_no(f["ratio"] >= f["target"])})
-    return rows
-
-
 def flops_rows(s: dict, section: str = "flops") -> list[dict]:
     rows = [{"section": section, "measure": f"float32 matmul {s['matmul_n']}x{s['matmul_n']} ({s['threads']} threads)",
              "value": f"{s['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s"}]
@@ -521,28 +357,13 @@ def flops_rows(s: dict, section: str = "flops") -> list[dict]:
     return rows
 
 
-def tuning_rows(s: dict) -> list[dict]:
-    rows = []
-    for name, by_threads in s["threads"].items():
-        rows.append({"section": "tuning", "measure": f"{name}: samples/s at {' / '.join(map(str, by_threads))} threads",
-                     "value": " / ".join(fmt(v) for v in by_threads.values())})
-    policy = s.get("wait_policy", {})
-    for name in policy.get("default", {}):
-        rows.append({"section": "tuning", "measure": f"{name}: samples/s, OpenMP wait default / PASSIVE ({s['default_threads']} threads)",
-                     "value": f"{fmt(policy['default'][name])} / {fmt(policy['PASSIVE'].get(name))}"})
-    for name, by_batch in s["batch_size"].items():
-        rows.append({"section": "tuning", "measure": f"{name}: samples/s at batch {' / '.join(map(str, by_batch))}",
-                     "value": " / ".join(fmt(v) for v in by_batch.values())})
-    return rows
-
-
 def summary_rows(results: dict) -> list[dict]:
     """The one table's rows, from a results dict (so a saved results.json can be re-tabled)."""
-    s = {name: section for name, section in results["sections"].items() if "error" not in section}
+    sections = {k: v for k, v in results["sections"].items() if k in SECTIONS}  # an older run's others: not shown
+    s = {name: section for name, section in sections.items() if "error" not in section}
     rows: list[dict] = [{"section": name, "measure": "the whole section", "value": f"FAILED: {section['error']}"}
-                        for name, section in results["sections"].items() if "error" in section]
-    makers = {"course": course_rows, "tta": tta_rows, "fit": fit_rows, "data": data_rows,
-              "flops": flops_rows, "tuning": tuning_rows}
+                        for name, section in sections.items() if "error" in section]
+    makers = {"course": course_rows, "tta": tta_rows, "fit": fit_rows, "flops": flops_rows}
     for name, make in makers.items():
         if name in s:
             rows += make(s[name])
@@ -563,30 +384,29 @@ def machine_line(results: dict) -> str:
     device = f"GPU {m['gpu']}" if m.get("gpu") else "no GPU (CPU only)"
     load = results.get("load_before"), results.get("load_after")
     load_text = f"load average {load[0][0]} before, {load[1][0]} after" if all(load) else "load unknown"
-    if samples := results.get("load_samples"):
-        load_text += f" (after each section: {', '.join(f'{v:.1f}' for v in samples)})"
-    if interference := results.get("interference"):
-        worst = max(interference, key=lambda k: interference[k]["other"] + interference[k]["steal"])
-        w = interference[worst]
-        load_text += (f"; other processes used at most {w['other']:.2f} cores (stolen: {w['steal']:.2f}) "
-                      f"during a section ({worst})")
-        if w["other"] + w["steal"] > BUSY_CORES:
-            load_text += "; BUSY machine: other work competed for the cores, absolute times are inflated"
     mode = " (QUICK smoke mode: figures not meaningful)" if results["config"]["quick"] else ""
     return (f"{m['cpu']}, {m['cores']} cores, {device}; torch {m['torch']} with {m['torch_threads']} threads; "
             f"{load_text}; {results['started']}; bench took {results['bench_seconds'] / 60:.1f} min{mode}")
 
 
-def readme_section(results: dict) -> str:
-    """The README's table: every row but the tuning sweeps (those are in the printed table and the JSON)."""
-    rows = summary_rows(results)
-    tuned = [r for r in rows if r["section"] == "tuning"]
-    lines = ["Measured with `make bench` on: " + machine_line(results) + ".", "",
-             markdown_table([r for r in rows if r["section"] != "tuning"], COLUMNS)]
-    if tuned:
-        lines += ["", f"The {len(tuned)} tuning rows (threads, OpenMP wait policy, batch sizes) are in the table "
-                      "`make bench` prints and in `bench/results.json`."]
-    return "\n".join(lines)
+def summary(results: dict) -> str:
+    """README.md's few lines: the four promises, each with its figure from this run."""
+    s, lines = results["sections"], []
+    if "error" not in (c := s.get("course", {"error": ""})):
+        peak = max(c["notebooks"], key=lambda r: r["peak_rss_mb"])
+        lines.append(f"- The whole course ({len(c['notebooks'])} notebooks, default runs, {c['device']}): "
+                     f"{c['total_seconds']:.0f} s (target <= {c['total_target_seconds']} s); the largest peak "
+                     f"memory {peak['peak_rss_mb']:.0f} MB ({peak['notebook'][:2]}; target <= {c['peak_target_mb']} MB).")
+    if "error" not in (t := s.get("tta", {"error": ""})):
+        ratios = [f"{r['recipe']['label']} {r['ratio_text']}" for r in t.values() if "ratio_text" in r]
+        lines.append("- Time to the same test accuracy, against ours: " + "; ".join(ratios) + ".")
+    if "error" not in (f := s.get("fit", {"error": ""})):
+        lines.append(f"- `fit` runs at {f['ratio']:.3f} of a bare loop's speed (target >= {f['target']}).")
+    if "error" not in (fl := s.get("flops", {"error": ""})):
+        fractions = ", ".join(f"{name} {m['fraction_of_matmul']:.2f}" for name, m in fl["models"].items())
+        lines.append(f"- A training step reaches this fraction of a float32 matmul's FLOP/s "
+                     f"({fl['matmul_flops_per_s'] / 1e9:.0f} GFLOP/s): {fractions}.")
+    return "\n".join(["Measured with `make bench` on: " + machine_line(results) + ".", "", *lines])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -601,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the results JSON (default: bench/results.json for a full run; "
                              "a --quick or --sections run only writes its dated copy in bench/raw/, so it "
                              "never replaces the full run's figures)")
-    parser.add_argument("--readme", action="store_true", help="rewrite README.md's Performance table")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite README.md's Performance summary and bench/README.md's table")
     parser.add_argument("--from-results", type=Path, help="print (and --readme) from a saved results JSON; measure nothing")
     args = parser.parse_args(argv)
 
@@ -634,10 +455,13 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_line(results))
     print()
     print(markdown_table(summary_rows(results), COLUMNS))
+    print()
+    print(summary(results))
     if args.readme:
-        atomic_write_text(README, replace_between(README.read_text(encoding="utf-8"), README_BEGIN, README_END,
-                                                  readme_section(results)))
-        print(f"\nREADME.md: Performance section rewritten from {args.from_results or args.out}")
+        for path, body in ((README, summary(results)),
+                           (BENCH_README, machine_line(results) + "\n\n" + markdown_table(summary_rows(results), COLUMNS))):
+            atomic_write_text(path, replace_between(path.read_text(encoding="utf-8"), README_BEGIN, README_END, body))
+        print(f"\nREADME.md and bench/README.md rewritten from {args.from_results or args.out}")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Pure helpers behind `make bench`: FLOP counting, the time-to-accuracy loop, peak memory of
-child processes, timing, and the one results table.
+"""Pure helpers behind `make bench`: FLOP counting, the time-to-accuracy loop, timing, peak
+memory of a command, and the results table.
 
 Nothing here knows about Fashion-MNIST or the notebooks; `bench/bench.py` wires these to them.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import statistics
-import threading
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -171,73 +171,23 @@ def timed(fn: Callable[[], object], device="cpu") -> float:
     return time.perf_counter() - start
 
 
-# --- peak memory of child processes --------------------------------------------------------
+# --- peak memory of a command ----------------------------------------------------------------
 
-def _vm_hwm_bytes(pid: int) -> int | None:
-    """Peak resident set size (VmHWM) of a live process from /proc, or None if unreadable."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024  # kB
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def run_measured(cmd: list[str], **popen_kwargs) -> tuple[int, float, int]:
+    """Run `cmd`; return (exit code, wall seconds, peak RSS in bytes of the largest process in its tree).
 
-
-class ChildPeakMemory:
-    """Poll this process's descendants and record each one's peak RSS (a context manager).
-
-    papermill runs the notebook in a Jupyter kernel, a child process: that process holds the
-    tensors, so its peak is what a learner's machine must have. Linux keeps the exact peak
-    (VmHWM) per process, so polling only has to see the kernel alive once near its end; where
-    /proc is missing, the largest RSS seen by psutil is used (a sampled lower bound).
-    After exit: `peaks` maps pid -> (command line, peak bytes); `peak(match)` the largest.
+    os.wait4 gives the child's resource usage, and Linux's ru_maxrss of a reaped child is the
+    largest peak of the child and of every descendant it waited for (a Jupyter kernel that
+    papermill started and shut down counts). Exact, with no polling.
     """
+    import subprocess
 
-    def __init__(self, interval: float = 0.1):
-        self.interval = interval
-        self.peaks: dict[int, tuple[str, int]] = {}
-        self.tree_peak = 0  # largest sum of current RSS over all descendants in one poll
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "ChildPeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        import psutil
-
-        me = psutil.Process(os.getpid())
-        while True:
-            self.poll(me)
-            if self._stop.wait(self.interval):
-                break
-
-    def poll(self, me) -> None:
-        """Record one sample of every descendant's peak and current RSS."""
-        import psutil
-
-        current = 0
-        for child in me.children(recursive=True):
-            try:
-                rss = child.memory_info().rss
-                cmd = " ".join(child.cmdline())
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                continue
-            current += rss
-            seen_cmd, seen_peak = self.peaks.get(child.pid, ("", 0))
-            # an exiting process reads as an empty command line: keep the one it had
-            self.peaks[child.pid] = (cmd or seen_cmd, max(_vm_hwm_bytes(child.pid) or 0, rss, seen_peak))
-        self.tree_peak = max(self.tree_peak, current)
-
-    def peak(self, match: str = "") -> int:
-        """Largest peak RSS in bytes among descendants whose command line contains `match`."""
-        return max((b for cmd, b in self.peaks.values() if match in cmd), default=0)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, **popen_kwargs)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
+    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss * scale
 
 
 # --- machine and the table -----------------------------------------------------------------
@@ -253,57 +203,6 @@ def cpu_model() -> str:
     import platform
 
     return platform.processor() or "unknown CPU"
-
-
-def load_average() -> list[float] | None:
-    """1, 5 and 15 minute load averages (None where the OS has none)."""
-    try:
-        return [round(v, 2) for v in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
-def cpu_snapshot() -> dict | None:
-    """CPU seconds used so far by the whole machine (busy, and stolen by the hypervisor) and by
-    this process with its finished children; None where /proc/stat is missing (not Linux)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] != "cpu" or len(fields) < 8:
-        return None
-    ticks = [int(v) for v in fields[1:]] + [0] * 8
-    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks[:8]
-    hz = os.sysconf("SC_CLK_TCK")
-    t = os.times()
-    return {"busy": (user + nice + system + irq + softirq) / hz, "steal": steal / hz,
-            "own": t.user + t.system + t.children_user + t.children_system, "wall": time.monotonic()}
-
-
-def other_cores(before: dict | None, after: dict | None) -> dict | None:
-    """Cores' worth of CPU that other processes used, and that the hypervisor stole, between two
-    snapshots (the bench's own threads, kernels and workers excluded)."""
-    if not before or not after:
-        return None
-    wall = after["wall"] - before["wall"]
-    if wall < 2.0:  # /proc/stat counts in 10 ms ticks: too coarse for a shorter span
-        return None
-    others = (after["busy"] - before["busy"]) - (after["own"] - before["own"])
-    return {"other": round(max(others, 0.0) / wall, 3), "steal": round((after["steal"] - before["steal"]) / wall, 3),
-            "seconds": round(wall, 1)}
-
-
-def fmt(value, unit: str = "", digits: int = 2) -> str:
-    """A number for the table: None -> "-", large numbers with thousands separators."""
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) or abs(value) >= 100:
-        text = f"{value:,.0f}"
-    else:
-        text = f"{value:.{digits}f}"
-    return f"{text} {unit}".strip()
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:

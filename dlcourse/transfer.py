@@ -132,6 +132,14 @@ def _download(url: str, file: Path, timeout: float, progress: bool) -> bool:
         socket.setdefaulttimeout(default)
 
 
+def imagenet_weights_path(name: str) -> Path:
+    """Where torch.hub keeps (or would keep) the file of torchvision model `name`'s ImageNet weights."""
+    from torchvision.models import get_model_weights
+
+    url = get_model_weights(name).DEFAULT.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
+
+
 def load_imagenet(name: str, *, timeout: float = 5.0, verbose: bool = True) -> nn.Module | None:
     """Return torchvision model `name` with its ImageNet weights, or None (and one printed line) when they cannot be had.
 
@@ -141,7 +149,7 @@ def load_imagenet(name: str, *, timeout: float = 5.0, verbose: bool = True) -> n
     from torchvision.models import get_model, get_model_weights
 
     weights = get_model_weights(name).DEFAULT
-    file = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(weights.url).path)
+    file = imagenet_weights_path(name)
     if not file.is_file() and not (_reachable(urlparse(weights.url).hostname, timeout)
                                    and _download(weights.url, file, timeout, verbose)):
         if verbose:

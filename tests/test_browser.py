@@ -1,9 +1,14 @@
 """JupyterLab in a real browser: Debian's Chromium, driven by Playwright, against JupyterLab on loopback.
 
-Notebook 01 is run through the UI (clear outputs, Run All Cells) and checked for errors and for
-its known results; every other notebook is opened and must render with its stored outputs. The
-server serves a temporary copy of notebooks/ (so nothing is saved over the course) with its
-config, runtime and IPython folders in the test's temp folder. On failure a screenshot is saved
+Notebook 01 is run through the UI as a learner would: Run All Cells on the notebook as shipped
+(checked for errors, for its known results on screen, and for 0 exercises passed), then every
+exercise cell filled in with its solution and Run All Cells again in the same kernel (every
+exercise passes, the metric floors hold, the same metrics as the first run): the same two runs
+test_notebooks.py makes of the other notebooks, which leaves its own run of 01 out when this one
+runs. Every other notebook is opened and must render with its stored outputs. The server serves
+a temporary copy of notebooks/ (so nothing is saved over the course; 01 with METRICS_PATH set
+the way papermill sets parameters) with its config, runtime and IPython folders in the test's
+temp folder. On failure a screenshot is saved
 under the test's temp folder and its path is added to the error.
 """
 
@@ -25,6 +30,7 @@ from pathlib import Path
 import pytest
 
 import dlcourse
+from test_notebooks import check_both_runs, exercise_count, solved_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -53,14 +59,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _write_parameterized(nb_path: Path, out: Path, metrics_path: Path) -> None:
+    """The notebook with papermill's injected-parameters cell: DEVICE cpu, SEED 0, METRICS_PATH set."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = parameterize_notebook(load_notebook_node(str(nb_path)),
+                               {"DEVICE": "cpu", "SEED": 0, "METRICS_PATH": str(metrics_path)})
+    nbformat.write(nb, out)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab from this environment on a free loopback port; yields (base URL, token, root)."""
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
     root.mkdir()
-    for nb in NOTEBOOKS:
+    for nb in NOTEBOOKS[1:]:
         shutil.copy2(nb, root / nb.name)
+    _write_parameterized(NOTEBOOKS[0], root / NOTEBOOKS[0].name, tmp / "metrics01.json")
     config = tmp / "jupyter-config"
     for name, settings in LAB_SETTINGS.items():
         path = config / "lab" / "user-settings" / name
@@ -74,7 +92,8 @@ def lab(tmp_path_factory):
         proc = subprocess.Popen(
             [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
              "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-             f"--ServerApp.root_dir={root}", "--NotebookNotary.db_file=:memory:", "--allow-root"],
+             f"--ServerApp.root_dir={root}", "--NotebookNotary.db_file=:memory:", "--allow-root",
+             "--LabApp.expose_app_in_browser=True"],  # window.jupyterapp: to fill in the exercise cells
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,7 +107,7 @@ def lab(tmp_path_factory):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"JupyterLab did not start; its log ends:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
-        yield base, token, root
+        yield base, token, root, tmp / "metrics01.json"
     finally:
         proc.terminate()
         try:
@@ -138,7 +157,7 @@ def screenshot_on_failure(page, tmp_path: Path):
 
 def open_notebook(page, lab, name: str, workspace: str):
     """Open a notebook in its own workspace (no tabs restored from earlier tests); wait for the kernel."""
-    base, token, _ = lab
+    base, token = lab[:2]
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell")
     wait_for_kernel_idle(page)
@@ -180,46 +199,51 @@ def _stored_outputs(cell: dict) -> list[dict]:
     return cell.get("outputs", []) if cell["cell_type"] == "code" else []
 
 
+def run_all(page, metrics_path: Path) -> list[dict]:
+    """Run All Cells; wait until the notebook wrote its metrics and no cell is queued or running."""
+    metrics_path.unlink(missing_ok=True)
+    click_menu(page, "Run", "Run All Cells")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        now = cells(page)
+        errors = [(i, e) for i, c in enumerate(now) for e in c["errors"]]
+        assert not errors, f"cells show errors: {errors[:3]}"
+        if metrics_path.exists() and not any("*" in c["prompt"] for c in now):
+            wait_for_kernel_idle(page)
+            now = cells(page)
+            if not any("*" in c["prompt"] for c in now):
+                break
+        assert time.monotonic() < deadline, f"Run All still running after {RUN_TIMEOUT} s"
+        time.sleep(1)
+    not_run = [i for i, c in enumerate(now) if c["code"] and not re.search(r"\[\d+\]", c["prompt"])]
+    assert not not_run, f"cells {not_run} did not run"
+    return now
+
+
+FILL_IN_JS = """(sources) => {
+    const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+    for (const [i, source] of Object.entries(sources)) cells[Number(i)].model.sharedModel.setSource(source);
+}"""
+
+
 def test_notebook_01_runs_through_the_ui(lab, page, tmp_path):
     nb_path = NOTEBOOKS[0]
     assert nb_path.name.startswith("01_")
     stored = json.loads(nb_path.read_text())
+    served = json.loads((lab[2] / nb_path.name).read_text())  # with the injected-parameters cell
+    injected = next(i for i, c in enumerate(served["cells"])
+                    if "injected-parameters" in c["metadata"].get("tags", []))
+    metrics_path = lab[3]
     with screenshot_on_failure(page, tmp_path):
         open_notebook(page, lab, nb_path.name, "run01")
         click_menu(page, "Edit", "Clear Outputs of All Cells")
         assert all(c["outputs"] == 0 for c in cells(page)), "outputs were not cleared"
-        click_menu(page, "Run", "Run All Cells")
 
-        # Done when no cell is queued or running and the kernel is idle: every code cell then
-        # shows a number, unless an error stopped the run (caught below).
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while True:
-            now = cells(page)
-            started = any(re.search(r"\[\d+\]", c["prompt"]) for c in now)
-            busy = any("*" in c["prompt"] for c in now)
-            assert started or busy or time.monotonic() < deadline - RUN_TIMEOUT + 120, "Run All did not start"
-            if started and not busy:
-                wait_for_kernel_idle(page)
-                if not any("*" in c["prompt"] for c in cells(page)):
-                    break
-            assert time.monotonic() < deadline, f"notebook 01 still running after {RUN_TIMEOUT} s"
-            time.sleep(1)
-
-        now = cells(page)
-        errors = [(i, e) for i, c in enumerate(now) for e in c["errors"]]
-        assert not errors, f"cells show errors: {errors[:3]}"
-        not_run = [i for i, c in enumerate(now) if c["code"] and not re.search(r"\[\d+\]", c["prompt"])]
-        if not_run:
-            last = max((i for i, c in enumerate(now) if re.search(r"\[\d+\]", c["prompt"])), default=None)
-            shown = now[last]["text"][-500:] if last is not None else ""
-            pytest.fail(f"cells {not_run} did not run (an error stops Run All); cell {last} shows: {shown}")
-
-        # Save through the UI (a temp copy) and read what the kernel produced: no error outputs.
-        click_menu(page, "File", "Save Notebook")
-        page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')")
-        saved = json.loads((lab[2] / nb_path.name).read_text())
-        kinds = [o["output_type"] for c in saved["cells"] for o in _stored_outputs(c)]
-        assert "error" not in kinds
+        # Run 1, as shipped.
+        now = run_all(page, metrics_path)
+        shipped = json.loads(metrics_path.read_text())
+        shown = now[:injected] + now[injected + 1:]  # matched to the committed cells
+        assert len(shown) == len(stored["cells"])
 
         # Known results: the device-independent outputs nbval compares (cells marked
         # NBVAL_CHECK_OUTPUT) are on screen, line by line, as stored in the committed notebook.
@@ -229,7 +253,22 @@ def test_notebook_01_runs_through_the_ui(lab, page, tmp_path):
         assert known, "notebook 01 has no NBVAL_CHECK_OUTPUT cell with printed output to look for"
         for i, output in known:
             for line in "".join(output["text"]).splitlines():
-                assert _squash(line) in _squash(now[i]["text"]), f"cell {i}: {line!r} is not on screen"
+                assert _squash(line) in _squash(shown[i]["text"]), f"cell {i}: {line!r} is not on screen"
+
+        # Run 2, in the same kernel: the learner fills in every exercise (the reference solutions).
+        solved = solved_notebook(nb_path)
+        sources = {i + (i > injected - 1): solved.cells[i].source for i, c in enumerate(stored["cells"])
+                   if "exercise" in c["metadata"].get("tags", [])}
+        page.evaluate(FILL_IN_JS, sources)
+        run_all(page, metrics_path)
+        check_both_runs(nb_path.name, shipped, json.loads(metrics_path.read_text()), exercise_count(stored))
+
+        # Save through the UI (a temp copy) and read what the kernel produced: no error outputs.
+        click_menu(page, "File", "Save Notebook")
+        page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')")
+        saved = json.loads((lab[2] / nb_path.name).read_text())
+        kinds = [o["output_type"] for c in saved["cells"] for o in _stored_outputs(c)]
+        assert "error" not in kinds
 
 
 def test_the_kernel_imports_dlcourse_from_this_environment(lab, page, tmp_path):
