@@ -11,6 +11,7 @@ the model's output meets the labels) and say how to fix them; PyTorch's own erro
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Callable, Iterable
@@ -21,6 +22,8 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm  # a bar in Jupyter (with ipywidgets) or a terminal; TQDM_DISABLE=1 turns it off
 
 from dlcourse.device import get_device
+
+_TQDM_OFF = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
 
 
 def _check_model(model) -> None:
@@ -225,7 +228,8 @@ def fit(
         start = time.perf_counter()
         batches = _batches(train_loader, "train_loader")
         if progress:
-            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False,
+            # disable= from the variable: tqdm.auto's Jupyter bar would ignore TQDM_DISABLE=1
+            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=_TQDM_OFF,
                            total=len(train_loader) if hasattr(train_loader, "__len__") else None)
         train_loss, train_acc = train_one_epoch(model, batches, optimizer, loss_fn, device)
         history["train_loss"].append(train_loss)
