@@ -175,9 +175,11 @@ def click_menu(page, menu: str, item: str):
     page.click(f".lm-Menu-itemLabel:text-is('{item}')")
 
 
-CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => ({
+# `count` comes from the cell's model: a cell whose input is collapsed (the Colab setup cell) shows no prompt.
+CELLS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell')).map((c, i) => ({
     code: c.classList.contains('jp-CodeCell'),
     prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
+    count: ((window.jupyterapp?.shell.currentWidget?.content?.widgets || [])[i]?.model.executionCount) ?? null,
     text: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent).join('\\n'),
     outputs: c.querySelectorAll('.jp-OutputArea-output').length,
     images: c.querySelectorAll('.jp-OutputArea-output img').length,
@@ -215,7 +217,7 @@ def run_all(page, metrics_path: Path) -> list[dict]:
                 break
         assert time.monotonic() < deadline, f"Run All still running after {RUN_TIMEOUT} s"
         time.sleep(1)
-    not_run = [i for i, c in enumerate(now) if c["code"] and not re.search(r"\[\d+\]", c["prompt"])]
+    not_run = [i for i, c in enumerate(now) if c["code"] and c["count"] is None]
     assert not not_run, f"cells {not_run} did not run"
     return now
 
