@@ -133,7 +133,7 @@ def _copy_once(src: Path, dest: Path) -> None:
 def prepare_shared(cfg: HubConfig) -> Path:
     """Copy Fashion-MNIST and the cached pretrained weights into ROOT/shared, once."""
     from dlcourse.data import data_root, ensure_fashion_mnist
-    from dlcourse.workshop import weights_dir
+    from dlcourse.transfer import weights_dir
 
     shared = cfg.root / "shared"
     shared.mkdir(parents=True, exist_ok=True)

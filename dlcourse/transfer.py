@@ -132,12 +132,16 @@ def _download(url: str, file: Path, timeout: float, progress: bool) -> bool:
         socket.setdefaulttimeout(default)
 
 
+def weights_dir() -> Path:
+    """torch.hub's cache of pretrained weights: `torch.hub.get_dir()/checkpoints`."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
 def imagenet_weights_path(name: str) -> Path:
     """Where torch.hub keeps (or would keep) the file of torchvision model `name`'s ImageNet weights."""
     from torchvision.models import get_model_weights
 
-    url = get_model_weights(name).DEFAULT.url
-    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
+    return weights_dir() / os.path.basename(urlparse(get_model_weights(name).DEFAULT.url).path)
 
 
 def load_imagenet(name: str, *, timeout: float = 5.0, verbose: bool = True) -> nn.Module | None:

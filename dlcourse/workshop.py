@@ -172,15 +172,10 @@ def check_data_root() -> list[Check]:
     return checks
 
 
-def weights_dir() -> Path:
-    """torch.hub's cache of pretrained weights: `torch.hub.get_dir()/checkpoints`."""
-    import torch
-
-    return Path(torch.hub.get_dir()) / "checkpoints"
-
-
 def check_weights() -> Check:
     """What pretrained weights are cached (only notebook 07 uses them; optional)."""
+    from dlcourse.transfer import weights_dir
+
     try:
         folder = weights_dir()
     except Exception as exc:
@@ -543,8 +538,9 @@ def bundle(dest: str | Path, *, wheels: bool = True, platforms: list[str] | None
     uv.lock. Files the user made or changed in `dest` are never replaced: the bundle stops first
     and lists them. Every file is written under a temporary name and renamed when whole.
     """
-    from dlcourse.data import FASHION_FILES, data_root, ensure_fashion_mnist
+    from dlcourse.data import FASHION_FILES, data_root, ensure_fashion_mnist, fashion_mnist_dir
     from dlcourse.files import atomic_write_text
+    from dlcourse.transfer import weights_dir
 
     dest = Path(dest).expanduser().resolve()
     if dest.exists() and not dest.is_dir():
@@ -556,7 +552,7 @@ def bundle(dest: str | Path, *, wheels: bool = True, platforms: list[str] | None
         plan.update({f"notebooks/{rel}": p for rel, p in _tree(checkout / "notebooks").items()})
     root = data_root()
     ensure_fashion_mnist(root)  # from the data root, Debian's package, or the internet
-    plan.update({f"data/FashionMNIST/raw/{name}": root / "FashionMNIST" / "raw" / name for name in FASHION_FILES})
+    plan.update({f"data/FashionMNIST/raw/{name}": fashion_mnist_dir(root) / name for name in FASHION_FILES})
     if (root / "checkpoints").is_dir():  # notebook 07's course-made pretrained weights
         plan.update({f"data/checkpoints/{rel}": p for rel, p in _tree(root / "checkpoints").items()})
     cache = weights_dir()

@@ -20,12 +20,10 @@ import argparse
 import json
 import re
 import sys
+import tomllib
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 SETUP_TAG = "colab-setup"
@@ -93,8 +91,8 @@ def stamped(nb: dict, source: str) -> dict:
 
 
 def notebook_text(nb: dict) -> str:
-    """Serialise a notebook the way nbformat and Jupyter do (so diffs stay minimal)."""
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Serialise a notebook with nbformat, as Jupyter saves it (so diffs stay minimal)."""
+    return nbformat.writes(nbformat.from_dict(nb)) + "\n"
 
 
 def notebook_title(nb: dict) -> str:
