@@ -13,7 +13,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute solutions bench doctor hub hub-install clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute ko solutions bench doctor hub hub-install clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
@@ -22,7 +22,8 @@ help:
 	@echo "make test     run every test on this machine (CPU; CUDA tests skip without a GPU)"
 	@echo "make test-gpu run the CUDA tests and every notebook on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
-	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds)"
+	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds), then make ko"
+	@echo "make ko       build the Korean notebooks (notebooks/ko/) from the English ones and the translations"
 	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
 	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update the READMEs"
 
@@ -88,6 +89,12 @@ bench: $(STAMP) data $(HUB_STAMP)
 execute: $(STAMP) data
 	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+	$(MAKE) ko
+
+# The Korean edition, notebooks/ko/, from the English notebooks and notebooks/ko/translations/
+# (tools/translate.py says how): a Korean notebook is executed again only when its inputs changed.
+ko: $(STAMP) data
+	$(PY) tools/translate.py build
 
 # The exercises' solutions (notebooks/solutions/*.py) filled into the notebooks: build/solutions/.
 solutions: $(STAMP)

@@ -167,14 +167,17 @@ def prepare_account(cfg: HubConfig, name: str, shared: Path) -> Path:
     user = _ensure_user(cfg, name)
     home = cfg.home(name)
     made = []
-    for folder in (home, home / "notebooks", home / "data"):
+    for folder in (home, home / "notebooks", home / "notebooks" / "ko", home / "data"):
         if not folder.exists():
             folder.mkdir()
             made.append(folder)
-    for nb in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        if not (home / "notebooks" / nb.name).exists():  # a learner's edits are never overwritten
-            shutil.copyfile(nb, home / "notebooks" / nb.name)
-            made.append(home / "notebooks" / nb.name)
+    course = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    course += sorted((REPO / "notebooks").glob("ko/[0-9][0-9]_*.ipynb"))  # the Korean edition
+    for nb in course:
+        copy = home / nb.relative_to(REPO)
+        if not copy.exists():  # a learner's edits are never overwritten
+            shutil.copyfile(nb, copy)
+            made.append(copy)
     link = home / "data" / "FashionMNIST"
     if not link.is_symlink() and not link.exists():
         link.symlink_to(shared / "FashionMNIST")

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+KOREAN = sorted((ROOT / "notebooks" / "ko").glob("[0-9][0-9]_*.ipynb"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -78,6 +79,9 @@ def lab(tmp_path_factory):
     root.mkdir()
     for nb in NOTEBOOKS[1:]:
         shutil.copy2(nb, root / nb.name)
+    (root / "ko").mkdir()
+    for nb in KOREAN:
+        shutil.copy2(nb, root / "ko" / nb.name)
     _write_parameterized(NOTEBOOKS[0], root / NOTEBOOKS[0].name, tmp / "metrics01.json")
     config = tmp / "jupyter-config"
     for name, settings in LAB_SETTINGS.items():
@@ -310,3 +314,38 @@ def test_notebook_renders_with_its_outputs(lab, page, tmp_path, nb_path):
                 assert _squash(line) in _squash(shown[i]["text"]), f"cell {i}: {line!r} is not shown"
         errors = [(i, e) for i, c in enumerate(shown) for e in c["errors"]]
         assert not errors, f"stored outputs show errors: {errors[:3]}"
+
+
+# Hangul drawn with the font the page uses for the heading: without a Korean font Chromium draws
+# every syllable as the same empty box, so two different syllables give the same pixels.
+HANGUL_JS = """(el) => {
+    const style = getComputedStyle(el);
+    const canvas = document.createElement('canvas'); canvas.width = 80; canvas.height = 80;
+    const g = canvas.getContext('2d');
+    g.font = `${style.fontWeight} 48px ${style.fontFamily}`;
+    const ink = (text) => { g.clearRect(0, 0, 80, 80); g.fillText(text, 8, 60);
+        return Array.from(g.getImageData(0, 0, 80, 80).data.filter((v, i) => i % 4 === 3)).join(','); };
+    const ga = ink('가'), na = ink('나'), box = ink('\\uE000');
+    return {font: g.font, drawn: /[1-9]/.test(ga), distinct: ga !== na, notBox: ga !== box};
+}"""
+
+
+def test_a_korean_notebook_renders_hangul(lab, page, tmp_path):
+    assert KOREAN, "notebooks/ko/ has no notebooks: run `make ko`"
+    nb_path = KOREAN[0]
+    title = "".join(json.loads(nb_path.read_text(encoding="utf-8"))["cells"][0]["source"]).splitlines()[0]
+    with screenshot_on_failure(page, tmp_path):
+        open_notebook(page, lab, f"ko/{nb_path.name}", "korean")
+        heading = page.wait_for_selector(".jp-RenderedMarkdown h1")
+        assert _squash(title.lstrip("# ")) in _squash(heading.text_content()), "the Korean title is not shown"
+        glyphs = heading.evaluate(HANGUL_JS)
+        page.screenshot(path=str(tmp_path / "korean.png"))
+        assert glyphs["drawn"] and glyphs["distinct"] and glyphs["notBox"], (
+            f"Hangul shows as empty boxes in Chromium ({glyphs['font']}): no Korean font is installed "
+            f"(Debian: apt-get install fonts-nanum); screenshot: {tmp_path / 'korean.png'}")
+        shown = cells(page)
+        assert any(_has_hangul(c["text"]) for c in shown), "no Korean output (exercise feedback) is shown"
+
+
+def _has_hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOK_DIR.glob("ko/[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 2_000_000
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}" if p.parent != NOTEBOOK_DIR else p.stem)
 def test_committed_notebook_is_executed_and_clean(nb):
     assert nb.stat().st_size < MAX_BYTES, f"{nb.name} is {nb.stat().st_size:,} bytes: clear big outputs"
     cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]

@@ -108,6 +108,7 @@ def test_learners_cannot_reach_each_other(two_learners):
     cfg, (a, b) = two_learners
     # Through the hub: a's token opens a's server, not b's (files, kernels) nor b's hub record.
     assert a.api("GET", "contents/notebooks").status_code == 200
+    assert a.api("GET", f"contents/notebooks/ko/{NB03}").status_code == 200  # the Korean edition too
     assert a.api("GET", "contents/notebooks", user=b.name).status_code == 403
     assert a.api("GET", "kernels", user=b.name).status_code == 403
     assert a.http.get(f"{a.base}hub/api/users/{b.name}", timeout=60).status_code in (403, 404)

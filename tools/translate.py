@@ -48,8 +48,6 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 LANG = "ko"
@@ -185,7 +183,24 @@ def _code_stream(code: str) -> list[tuple[int, str, int]] | None:
     if tokens is None:
         return None
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.ENDMARKER}
-    return [(t.type, t.string, t.start[0]) for t in tokens if t.type not in skip]
+    start, end = getattr(tokenize, "FSTRING_START", None), getattr(tokenize, "FSTRING_END", None)
+    lines = code.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    stream, depth, opened = [], 0, None
+    for t in tokens:
+        if start is not None and t.type == start:  # Python 3.12+ splits an f-string: keep it whole,
+            depth, opened = depth + 1, opened or t  # as Python 3.11 does (one STRING token)
+        elif start is not None and t.type == end:
+            depth -= 1
+            if depth == 0:
+                text = code[offsets[opened.start[0] - 1] + opened.start[1]:offsets[t.end[0] - 1] + t.end[1]]
+                stream.append((tokenize.STRING, text, opened.start[0]))
+                opened = None
+        elif depth == 0 and t.type not in skip:
+            stream.append((t.type, t.string, t.start[0]))
+    return stream
 
 
 def _placeholders(string: str) -> list[str]:
@@ -311,6 +326,7 @@ def language_dependent(en_cell, ko_cell) -> bool:
 
 def execute(nb: dict, nb_path: Path) -> dict:
     """Run the Korean notebook in a real kernel (CPU, fixed seeds, as `make execute`); the executed copy."""
+    import nbformat
     from nbclient import NotebookClient
 
     run = nbformat.from_dict(copy.deepcopy(nb))
@@ -327,11 +343,13 @@ def with_outputs(nb: dict, english: dict, run: dict) -> dict:
     """`nb` (English outputs) with the Korean run's outputs where they depend on the language."""
     for cell, en_cell, ran in zip(nb["cells"], english["cells"], run["cells"]):
         if cell["cell_type"] == "code" and language_dependent(en_cell, ran):
-            cell["outputs"] = [dict(o) for o in nbformat.from_dict({"o": ran["outputs"]})["o"]]
+            cell["outputs"] = json.loads(json.dumps(ran["outputs"]))  # plain dicts
     return nb
 
 
 def notebook_text(nb: dict) -> str:
+    import nbformat
+
     return nbformat.writes(nbformat.from_dict(nb)) + "\n"
 
 

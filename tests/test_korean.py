@@ -1,0 +1,198 @@
+"""The Korean edition (notebooks/ko/) is the English course, translated, and never drifts from it.
+
+tools/translate.py builds each Korean notebook from its English notebook and a translation file
+whose entries keep the English they translate. Here: every translation is complete and current
+(an English cell changed without its translation fails, naming the notebook and cell); every
+committed Korean notebook is the build's output; its code is the English code token for token;
+and each Korean notebook runs in a real kernel, speaking Korean, drawing no missing glyph.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_notebooks import CHECK_OUTPUT, check_output_cells, exercise_count
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("translate_tool", ROOT / "tools" / "translate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _load_tool()
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _text(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+# --- one source: complete, current, built -----------------------------------------------------
+
+@pytest.mark.parametrize("nb", ENGLISH, ids=lambda p: p.stem)
+def test_translation_is_complete_and_current(nb):
+    found = tool.problems(nb)
+    assert not found, ("the Korean translation does not match the English notebook "
+                       "(fix it, then `make ko`):\n" + "\n".join(found))
+
+
+@pytest.mark.parametrize("nb", ENGLISH, ids=lambda p: p.stem)
+def test_korean_notebook_is_the_builds_output(nb):
+    ko_path = tool.korean_path(nb)
+    assert ko_path.exists(), f"notebooks/ko/{nb.name} is missing: run `make ko`"
+    committed = json.loads(ko_path.read_text(encoding="utf-8"))
+    assert committed["metadata"].get("dlcourse", {}).get("inputs") == tool.inputs_hash(nb), \
+        f"notebooks/ko/{nb.name} was not built from the current English notebook and translation: run `make ko`"
+    expected, english = tool.built(nb), _cells(nb)
+    assert len(committed["cells"]) == len(expected["cells"])
+    for i, (got, want, en) in enumerate(zip(committed["cells"], expected["cells"], english)):
+        where = f"notebooks/ko/{nb.name} cell {i} (id {want.get('id')})"
+        assert (got.get("id"), got["cell_type"], _text(got)) == (want.get("id"), want["cell_type"], _text(want)), \
+            f"{where} differs from the build (edit the translation, not the Korean notebook; then `make ko`)"
+        if got["cell_type"] == "code" and not tool.language_dependent(en, got):
+            assert got["outputs"] == en["outputs"], f"{where}: outputs differ from the English notebook's"
+    ko_outputs = json.dumps([c.get("outputs", []) for c in committed["cells"]], ensure_ascii=False)
+    assert tool.HANGUL.search(ko_outputs), f"notebooks/ko/{nb.name} shows no Korean output (exercise feedback)"
+
+
+def test_rebuilding_an_unchanged_tree_changes_nothing():
+    before = {nb: tool.korean_path(nb).read_bytes() for nb in ENGLISH}
+    for nb in ENGLISH:  # up to date (the test above), so nothing is executed or written
+        assert tool.build(nb) == "up to date"
+    assert {nb: tool.korean_path(nb).read_bytes() for nb in ENGLISH} == before
+
+
+@pytest.mark.parametrize("nb", ENGLISH, ids=lambda p: p.stem)
+def test_each_notebook_links_the_other_language_and_the_glossary(nb):
+    english_top, korean_top = _text(_cells(nb)[0]), _text(_cells(tool.korean_path(nb))[0])
+    assert f"(ko/{nb.name})" in english_top and "(../docs/glossary.md)" in english_top
+    assert f"(../{nb.name})" in korean_top and "(../../docs/glossary.md)" in korean_top
+    assert (ROOT / "docs" / "glossary.md").exists()
+
+
+# --- the checks can fail: drift, missing entries, code that is not the English code -------------
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    """A copy of notebook 02 and its translation in a temp folder, where the tool looks for them."""
+    nb = ENGLISH[1]
+    (tmp_path / "ko" / "translations").mkdir(parents=True)
+    shutil.copy2(nb, tmp_path / nb.name)
+    shutil.copy2(tool.translation_path(nb), tmp_path / "ko" / "translations" / f"{nb.stem}.txt")
+    monkeypatch.setattr(tool, "TRANSLATIONS", tmp_path / "ko" / "translations")
+    return tmp_path / nb.name
+
+
+def _edit_cell(nb_path: Path, kind: str, change) -> tuple[int, str]:
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    index = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == kind and i > 0)
+    nb["cells"][index]["source"] = change(_text(nb["cells"][index]))
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+    return index, nb["cells"][index]["id"]
+
+
+def test_an_english_markdown_change_without_its_translation_fails_naming_the_cell(sandbox):
+    assert tool.problems(sandbox) == []
+    index, cell_id = _edit_cell(sandbox, "markdown", lambda s: s.replace(" ", " (changed) ", 1))
+    found = tool.problems(sandbox)
+    assert len(found) == 1
+    assert f"notebooks/{sandbox.name} cell {index} (markdown, id {cell_id})" in found[0]
+    assert "English changed" in found[0] and "+" in found[0]  # the diff shows what changed
+
+
+def test_a_new_english_cell_without_a_translation_fails(sandbox):
+    nb = json.loads(sandbox.read_text(encoding="utf-8"))
+    nb["cells"].insert(3, {"cell_type": "markdown", "id": "new-cell", "metadata": {}, "source": "A new idea."})
+    sandbox.write_text(json.dumps(nb), encoding="utf-8")
+    found = tool.problems(sandbox)
+    assert len(found) == 1 and "cell 3 (markdown, id new-cell)" in found[0] and "no translation" in found[0]
+
+
+def test_an_english_code_change_fails_and_orphans_are_named(sandbox):
+    index, cell_id = _edit_cell(sandbox, "code", lambda s: s + "\nx = 1  # a new line")
+    assert any(f"cell {index} (code, id {cell_id})" in p for p in tool.problems(sandbox))
+    nb = json.loads(sandbox.read_text(encoding="utf-8"))
+    nb["cells"][index]["id"] = "renamed"
+    sandbox.write_text(json.dumps(nb), encoding="utf-8")
+    assert any(f"cell {cell_id} is not in notebooks/{sandbox.name}" in p for p in tool.problems(sandbox))
+
+
+def test_a_malformed_translation_file_names_its_line(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("=== cell 0 markdown a ===\n--- ko ---\n안녕하세요\n", encoding="utf-8")
+    with pytest.raises(tool.TranslationFileError, match=r"x.txt:2: '--- ko ---' out of place"):
+        tool.parse(path)
+
+
+@pytest.mark.parametrize("korean, ok", [
+    ('print("loss:", loss)  # 손실을 출력합니다', True),           # a comment translated
+    ('print("손실:", loss)', True),                                 # a message translated
+    ('# 손실을 출력합니다\nprint("loss:", loss)', True),            # a comment moved to its own line
+    ('print("loss:", loss * 2)', False),                            # the code changed
+    ('print("lr:", loss)', False),                                  # a string changed, not translated
+    ('print(f"손실: {loss:.2f}")', False),                          # the f-string's placeholder changed
+    ('print(f"{loss:.3f}: 손실")', True),                           # words around a placeholder reordered
+])
+def test_the_korean_code_is_the_english_code_token_for_token(korean, ok):
+    english = 'print(f"loss: {loss:.3f}")' if "f\"" in korean else 'print("loss:", loss)'
+    assert (tool.code_differences(english, korean) == []) == ok
+
+
+def test_the_language_setting_is_the_one_code_difference():
+    code = 'from dlcourse.exercises import set_language\nset_language("en")'
+    assert tool.code_differences(code, code.replace('"en"', '"ko"')) == []
+    assert tool.code_differences(code, code.replace('"en"', '"fr"')) != []
+
+
+# --- each Korean notebook runs ---------------------------------------------------------------------
+
+# Only the length of training is cut (the code is the English code, whose floors test_notebooks.py
+# checks); every cell marked NBVAL_CHECK_OUTPUT must still print what the committed notebook shows.
+QUICK = {"01": {"STEPS": 5, "PASSFAIL_STEPS": 5}, "02": {"STEPS": 20}, "03": {"EPOCHS": 1},
+         "04": {}, "05": {"EPOCHS": 1, "MLP_EPOCHS": 1}, "06": {"EPOCHS": 1}, "07": {"EPOCHS": 1}}
+MISSING_GLYPH = "missing from font"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", ENGLISH, ids=lambda p: f"ko-{p.stem}")
+def test_korean_notebook_runs_in_korean(nb, tmp_path, fashion_root):
+    import nbformat
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    ko_path = tool.korean_path(nb)
+    metrics_path = tmp_path / "metrics.json"
+    params = {"DEVICE": "cpu", "SEED": 0, "METRICS_PATH": str(metrics_path), **QUICK[nb.name[:2]]}
+    run = parameterize_notebook(load_notebook_node(str(ko_path)), params)
+    NotebookClient(run, timeout=1200, kernel_name="python3",
+                   resources={"metadata": {"path": str(ko_path.parent)}}).execute(
+        env=dict(os.environ, TQDM_DISABLE="1"))  # raises CellExecutionError, naming the cell, on any error
+    ran = [c for c in run.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    committed = _cells(ko_path)
+    check_output_cells(committed, ran)
+    metrics = json.loads(metrics_path.read_text())
+    assert (metrics.get("exercises_total", 0), metrics.get("exercises_passed")) == (exercise_count({"cells": committed}), 0)
+    for i, cell in enumerate(ran):
+        shown = json.dumps(cell.get("outputs", []), ensure_ascii=False)
+        assert MISSING_GLYPH not in shown, f"notebooks/ko/{nb.name} cell {i} drew a missing glyph: {shown[:300]}"
+        if cell.cell_type == "code" and cell.source.startswith("check("):
+            assert tool.HANGUL.search(shown), f"notebooks/ko/{nb.name} cell {i}: the exercise feedback is not Korean"
+    summary = next(c for c in ran if CHECK_OUTPUT in c.source and "summary()" in c.source)
+    assert tool.HANGUL.search(json.dumps(summary.outputs, ensure_ascii=False))
