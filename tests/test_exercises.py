@@ -405,7 +405,7 @@ def test_a_blank_is_not_yet_and_never_an_exception(ex_id, capsys):
 def test_a_function_left_blank_and_one_that_raises_are_not_yet(capsys):
     @exercises.exercise("00.1")
     def _(fn):
-        exercises._close(exercises._call(fn, torch.ones(2)), torch.ones(2), "return x")
+        exercises._close(exercises._call(fn, torch.ones(2)), torch.ones(2), exercises.Text("return x"))
 
     def blank(x):
         ...
