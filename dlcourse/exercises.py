@@ -141,7 +141,8 @@ def _close(got: torch.Tensor, want: torch.Tensor, hint: Text, *, atol: float = 1
     """Raise NotYet(hint) unless `got` has `want`'s shape and values (within atol)."""
     got = _tensor(got)
     if tuple(got.shape) != tuple(want.shape):
-        raise NotYet("the shape is {got}, expected {want}. {hint}", got=tuple(got.shape), want=tuple(want.shape), hint=hint)
+        raise NotYet("the shape is {got}, expected {want}. {hint}",
+                     got=tuple(got.shape), want=tuple(want.shape), hint=hint)
     if not torch.allclose(got.detach().float().cpu(), want.detach().float().cpu(), atol=atol, rtol=1e-4):
         raise NotYet(hint)
 
@@ -674,7 +675,8 @@ def _(new_head):
         if not isinstance(model.fc, torch.nn.Linear):
             raise NotYet("model.fc should be an nn.Linear, got {got}", got=type(model.fc).__name__)
         if model.fc.out_features != num_classes:
-            raise NotYet("the new layer has {got} outputs for num_classes={num_classes}: use num_classes, not a fixed number",
+            raise NotYet("the new layer has {got} outputs for num_classes={num_classes}: "
+                         "use num_classes, not a fixed number",
                          got=model.fc.out_features, num_classes=num_classes)
         if model.fc.in_features != in_features:
             raise NotYet("{name}'s fc takes {want} inputs, the new one {got}: take them from model.fc.in_features",

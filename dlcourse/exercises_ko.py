@@ -16,7 +16,7 @@ KO: dict[str, str] = {
     "Exercise {ex_id}: not yet. {hint}":
         "연습 문제 {ex_id}: 아직 정답이 아닙니다. {hint}",
     "Exercise {ex_id}: not yet. Your code raised {error}: {message}":
-        "연습 문제 {ex_id}: 아직 정답이 아닙니다. 작성한 코드에서 {error} 오류가 났습니다: {message}",
+        "연습 문제 {ex_id}: 아직 정답이 아닙니다. 작성한 코드를 실행하다가 {error} 예외가 발생했습니다: {message}",
     "Exercises correct: {passed} of {total} (not yet: {todo})":
         "연습 문제 {total}개 중 {passed}개를 맞혔습니다. 아직 남은 문제: {todo}",
     "Exercises correct: {passed} of {total}":
@@ -185,7 +185,7 @@ KO: dict[str, str] = {
         "크기 {size}, 커널 {kernel}, 스트라이드 {stride}, 패딩 {padding}에서 nn.Conv2d의 결과는 {want}인데 "
         "답은 {got}입니다: 패딩을 붙인 한 변 위에서 윈도우를 stride만큼씩 옮기며 몇 번 들어가는지 세어 보세요.",
     "that is average pooling: keep the largest number of each window":
-        "그것은 평균 풀링입니다: 윈도우마다 가장 큰 값을 남기세요.",
+        "그 값은 평균 풀링의 결과입니다: 윈도우마다 가장 큰 값을 남기세요.",
     "the windows overlap: move the window by `size` pixels, not by 1":
         "윈도우가 겹칩니다: 윈도우를 1이 아니라 `size` 픽셀씩 옮기세요.",
     "out[i, j] is the max of fmap[i*size:(i+1)*size, j*size:(j+1)*size]; a {shape} map with size {size} gives {want}":
@@ -206,7 +206,7 @@ KO: dict[str, str] = {
     "for 'T-shirt_top/00001.png\\t0\\n' expected ('T-shirt_top/00001.png', 0), got {got!r}":
         "'T-shirt_top/00001.png\\t0\\n'의 결과는 ('T-shirt_top/00001.png', 0)이어야 하는데 지금은 {got!r}입니다.",
     "pass the class itself (FileDataset), not {got}":
-        "{got} 말고 클래스 자체(FileDataset)를 넘기세요.",
+        "{got} 객체 말고 클래스 자체(FileDataset)를 넘기세요.",
     "len(ds) is {got} for {want} samples: __len__ returns len(self.samples)":
         "샘플이 {want}개인데 len(ds)가 {got}입니다: __len__은 len(self.samples)를 반환해야 합니다.",
     "__getitem__ returns nothing yet: replace the `...` with code that returns (image, label)":
