@@ -100,7 +100,7 @@ KO: dict[str, str] = {
     "each row should be one image's 784 pixels, row after row: images.flatten(start_dim=1)":
         "각 행에는 이미지 한 장의 픽셀 784개가 윗줄부터 차례로 들어가야 합니다: images.flatten(start_dim=1)",
     "return the loss as a plain number, loss.item(), got {got}":
-        "손실을 loss.item()으로 꺼낸 보통 숫자로 반환하세요. 지금은 {got}입니다.",
+        "손실을 loss.item()으로 꺼낸 파이썬 숫자로 반환하세요. 지금은 {got}입니다.",
     "call optimizer.zero_grad() before loss.backward(): otherwise the old gradients add up":
         "loss.backward() 전에 optimizer.zero_grad()를 호출하세요: 그러지 않으면 이전 기울기가 계속 더해집니다.",
     "the weights did not change: zero_grad, then backward, then optimizer.step()":
