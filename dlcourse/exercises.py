@@ -9,6 +9,14 @@ None) is "not yet", never an exception: Run All on an untouched notebook finishe
 
 The checks never touch the global random generators (they use their own), so solving an
 exercise does not change any result that follows it.
+
+Languages, gettext-style: every line a learner reads is an English template with named
+placeholders, `NotYet("for {sizes} you get {got:,}", sizes=sizes, got=got)` or `Text(...)`,
+filled in only when printed, in the language of `set_language()` ("en" or "ko"). The Korean
+templates live in `exercises_ko.py`, a plain dict keyed by the English template: a translator
+reads and edits one file without the checkers' code in the way, and this module stays about
+its checks. A template with no translation yet prints in English; tests/test_exercises.py
+fails, naming the hint, when a template has no Korean entry or an entry lost its English.
 """
 
 from __future__ import annotations
@@ -17,12 +25,55 @@ from typing import Any, Callable
 
 import torch
 
+from dlcourse.exercises_ko import KO
+
 _CHECKS: dict[str, Callable[..., None]] = {}  # "NN.K" -> checker; it raises NotYet(hint) or returns
 _RESULTS: dict[str, bool] = {}  # "NN.K" -> passed, for the exercises checked in this kernel
+_CATALOGS: dict[str, dict[str, str]] = {"en": {}, "ko": KO}  # language -> {English template: its translation}
+_language = "en"  # set by set_language(); read each time a line is printed
+
+
+def set_language(lang: str) -> None:
+    """Print the feedback of check() and summary() in `lang`: "en" (English, the default) or "ko" (Korean)."""
+    global _language
+    if lang not in _CATALOGS:
+        raise ValueError(f"set_language({lang!r}): the exercise feedback exists in "
+                         + " and ".join(repr(name) for name in _CATALOGS))
+    _language = lang
+
+
+class Text:
+    """A line the learner reads: an English template with named placeholders, and their values.
+
+    str() fills in the template's translation into the language of set_language(), or the English
+    template where there is none; a value that is itself a Text is filled in the same language.
+    """
+
+    def __init__(self, template: str, **values: Any):
+        self.template, self.values = template, values
+
+    def __str__(self) -> str:
+        translated = _CATALOGS[_language].get(self.template)
+        if translated is not None:
+            try:
+                return translated.format(**self.values)
+            except (KeyError, IndexError, ValueError):  # a broken translation: English rather than a crash
+                pass
+        return self.template.format(**self.values)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 class NotYet(Exception):
-    """The answer is not right yet; the message is the hint the learner sees."""
+    """The answer is not right yet; its Text (a template and values, or a Text given) is the hint the learner sees."""
+
+    def __init__(self, template: str | Text, **values: Any):
+        self.hint = template if isinstance(template, Text) else Text(template, **values)
+        super().__init__(self.hint.template)
+
+    def __str__(self) -> str:
+        return str(self.hint)
 
 
 def exercise(ex_id: str) -> Callable:
@@ -40,11 +91,12 @@ def check(ex_id: str, *answer: Any) -> None:
         if any(a is Ellipsis for a in answer):
             raise NotYet("fill in the blank: replace the `...` in the cell above, then run both cells")
         checker(*answer)
-        passed, line = True, f"Exercise {ex_id}: correct."
+        passed, line = True, Text("Exercise {ex_id}: correct.", ex_id=ex_id)
     except NotYet as exc:
-        passed, line = False, f"Exercise {ex_id}: not yet. {exc}"
-    except Exception as exc:  # the learner's code raised: say what, never stop Run All
-        passed, line = False, f"Exercise {ex_id}: not yet. Your code raised {type(exc).__name__}: {exc}"
+        passed, line = False, Text("Exercise {ex_id}: not yet. {hint}", ex_id=ex_id, hint=exc.hint)
+    except Exception as exc:  # the learner's code raised: say what (Python's own message), never stop Run All
+        passed, line = False, Text("Exercise {ex_id}: not yet. Your code raised {error}: {message}",
+                                   ex_id=ex_id, error=type(exc).__name__, message=str(exc))
     _RESULTS[ex_id] = passed
     print(line)
 
@@ -57,9 +109,13 @@ def score() -> dict[str, int]:
 def summary() -> None:
     """Print one line: how many exercises are correct, and which are not yet."""
     result = score()
-    todo = [ex_id for ex_id, passed in sorted(_RESULTS.items()) if not passed]
-    print(f"Exercises correct: {result['exercises_passed']} of {result['exercises_total']}"
-          + (f" (not yet: {', '.join(todo)})" if todo else ""))
+    passed, total = result["exercises_passed"], result["exercises_total"]
+    todo = [ex_id for ex_id, ok in sorted(_RESULTS.items()) if not ok]
+    if todo:
+        print(Text("Exercises correct: {passed} of {total} (not yet: {todo})",
+                   passed=passed, total=total, todo=", ".join(todo)))
+    else:
+        print(Text("Exercises correct: {passed} of {total}", passed=passed, total=total))
 
 
 # Helpers for the checkers below.
@@ -67,24 +123,26 @@ def summary() -> None:
 def _call(fn: Any, *args: Any) -> Any:
     """fn(*args), with a blank function (body `...`, returns None) reported as not done."""
     if not callable(fn):
-        raise NotYet(f"expected a function, got {type(fn).__name__}")
+        raise NotYet("expected a function, got {got}", got=type(fn).__name__)
     out = fn(*args)
     if out is None:
         raise NotYet("your function returns nothing yet: replace the `...` with code that returns the answer")
     return out
 
 
-def _tensor(value: Any, name: str = "your answer") -> torch.Tensor:
+def _tensor(value: Any, name: str | Text = Text("your answer")) -> torch.Tensor:
+    """`value` if it is a tensor; `name` is code as a str ("model(x)") or words as a Text."""
     if not isinstance(value, torch.Tensor):
-        raise NotYet(f"{name} should be a tensor, got {type(value).__name__}")
+        raise NotYet("{name} should be a tensor, got {got}", name=name, got=type(value).__name__)
     return value
 
 
-def _close(got: torch.Tensor, want: torch.Tensor, hint: str, *, atol: float = 1e-5) -> None:
+def _close(got: torch.Tensor, want: torch.Tensor, hint: Text, *, atol: float = 1e-5) -> None:
     """Raise NotYet(hint) unless `got` has `want`'s shape and values (within atol)."""
     got = _tensor(got)
     if tuple(got.shape) != tuple(want.shape):
-        raise NotYet(f"the shape is {tuple(got.shape)}, expected {tuple(want.shape)}. {hint}")
+        raise NotYet("the shape is {got}, expected {want}. {hint}",
+                     got=tuple(got.shape), want=tuple(want.shape), hint=hint)
     if not torch.allclose(got.detach().float().cpu(), want.detach().float().cpu(), atol=atol, rtol=1e-4):
         raise NotYet(hint)
 
@@ -120,8 +178,8 @@ def _(grads_with_bias):
         raise NotYet("the sign is flipped: the gap is (w * x + b - y), prediction minus truth")
     if torch.allclose(dw, w.grad * len(x), atol=1e-4):
         raise NotYet("the loss is a mean: divide the sum by N (or use .mean())")
-    _close(dw.reshape(()), w.grad, "dL/dw is 2 * mean((w*x + b - y) * x), as in grad_by_hand")
-    _close(db.reshape(()), b.grad, "dL/db is 2 * mean(w*x + b - y): the chain rule gives a factor 1 for b, not x")
+    _close(dw.reshape(()), w.grad, Text("dL/dw is 2 * mean((w*x + b - y) * x), as in grad_by_hand"))
+    _close(db.reshape(()), b.grad, Text("dL/db is 2 * mean(w*x + b - y): the chain rule gives a factor 1 for b, not x"))
 
 
 @exercise("01.2")
@@ -138,7 +196,7 @@ def _(gradient_step):
         raise NotYet("you stepped uphill: subtract lr * gradient, do not add it")
     if torch.allclose(out.reshape(()), 0.25 - grad, atol=1e-5):
         raise NotYet("multiply the gradient by the learning rate lr before subtracting it")
-    _close(out.reshape(()), w.detach(), "the new w is w - lr * grad_by_hand(w, x, y)")
+    _close(out.reshape(()), w.detach(), Text("the new w is w - lr * grad_by_hand(w, x, y)"))
 
 
 @exercise("01.3")
@@ -159,7 +217,7 @@ def _(model_class):
         out = _call(model, x)
     if torch.allclose(_tensor(out, "model(x)"), 0.5 * x, atol=1e-5):
         raise NotYet("forward forgets the bias: return self.w * x + self.b")
-    _close(out, 0.5 * x + 3.0, "forward should return self.w * x + self.b, of shape (N,)")
+    _close(out, 0.5 * x + 3.0, Text("forward should return self.w * x + self.b, of shape (N,)"))
 
 
 @exercise("01.4")
@@ -173,7 +231,7 @@ def _(bce_by_hand):
         raise NotYet("the sign: logs of probabilities are negative, so put a minus in front")
     if torch.allclose(out, want * len(p), atol=1e-4):
         raise NotYet("the loss is a mean over the examples, not a sum")
-    _close(out, want, "compare with the formula: -mean(y * log(p) + (1 - y) * log(1 - p))")
+    _close(out, want, Text("compare with the formula: -mean(y * log(p) + (1 - y) * log(1 - p))"))
 
 
 # -- 02 nn.Linear and stacking --
@@ -185,7 +243,7 @@ def _(linear_by_hand):
     out = _call(linear_by_hand, x, W, b)
     if torch.allclose(_tensor(out), x @ W.T, atol=1e-5):
         raise NotYet("close, but the bias is missing: add b")
-    _close(out, torch.nn.functional.linear(x, W, b), "compare with nn.Linear: x @ W.T + b")
+    _close(out, torch.nn.functional.linear(x, W, b), Text("compare with nn.Linear: x @ W.T + b"))
 
 
 @exercise("02.2")
@@ -193,17 +251,17 @@ def _(linear_by_hand):
 def _(make_mlp):
     model = _call(make_mlp, 3, 8, 2)
     if not isinstance(model, torch.nn.Module):
-        raise NotYet(f"return a network (an nn.Module such as nn.Sequential), got {type(model).__name__}")
+        raise NotYet("return a network (an nn.Module such as nn.Sequential), got {got}", got=type(model).__name__)
     n_params = sum(p.numel() for p in model.parameters())
     if n_params != 3 * 8 + 8 + 8 * 2 + 2:
-        raise NotYet(f"it has {n_params} parameters, expected {3 * 8 + 8 + 8 * 2 + 2}: "
-                     "nn.Linear(n_in, hidden), then nn.Linear(hidden, n_out)")
+        raise NotYet("it has {got} parameters, expected {want}: nn.Linear(n_in, hidden), then nn.Linear(hidden, n_out)",
+                     got=n_params, want=3 * 8 + 8 + 8 * 2 + 2)
     g = _generator(22)
     a, b = torch.randn(16, 3, generator=g), torch.randn(16, 3, generator=g)  # (16, 3) each
     with torch.no_grad():
-        out = _tensor(model(a), "the network's output")
+        out = _tensor(model(a), Text("the network's output"))
         if tuple(out.shape) != (16, 2):
-            raise NotYet(f"for 16 inputs the output shape is {tuple(out.shape)}, expected (16, 2)")
+            raise NotYet("for 16 inputs the output shape is {got}, expected (16, 2)", got=tuple(out.shape))
         # a linear (affine) f has f(a + b) - f(a) - f(b) + f(0) = 0 for every a and b
         gap = (model(a + b) - model(a) - model(b) + model(torch.zeros(16, 3))).abs().max()
     if gap < 1e-4:
@@ -219,10 +277,10 @@ def _(merge_layers):
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise NotYet("return a pair (W, b): the weight and the bias of the merged layer")
     W, b = out
-    _close(W, W2 @ W1, "the merged weight is W2 @ W1 (in that order: the second layer acts last)")
+    _close(W, W2 @ W1, Text("the merged weight is W2 @ W1 (in that order: the second layer acts last)"))
     if torch.allclose(_tensor(b, "b"), W2 @ b1, atol=1e-5):
         raise NotYet("close: the merged bias also needs the second layer's own bias, + b2")
-    _close(b, W2 @ b1 + b2, "the merged bias is W2 @ b1 + b2")
+    _close(b, W2 @ b1 + b2, Text("the merged bias is W2 @ b1 + b2"))
 
 
 # -- 03 MLP image classifier --
@@ -233,8 +291,8 @@ def _(flatten_images):
     out = _tensor(_call(flatten_images, images))
     if out.dim() == 1:
         raise NotYet("keep the batch dimension: flatten from dim 1 on, to shape (B, 784)")
-    _close(out, images.reshape(3, 784), "each row should be one image's 784 pixels, row after row: "
-           "images.flatten(start_dim=1)")
+    _close(out, images.reshape(3, 784), Text("each row should be one image's 784 pixels, row after row: "
+                                             "images.flatten(start_dim=1)"))
 
 
 @exercise("03.2")
@@ -263,13 +321,14 @@ def _(train_step):
     torch.optim.SGD(models["stale"].parameters(), lr=0.1).step()
     got = _call(train_step, models["yours"], x, y, torch.optim.SGD(models["yours"].parameters(), lr=0.1), loss_fn)
     if not isinstance(got, float):
-        raise NotYet(f"return the loss as a plain number, loss.item(), got {type(got).__name__}")
+        raise NotYet("return the loss as a plain number, loss.item(), got {got}", got=type(got).__name__)
     w = models["yours"].weight.detach()
     if torch.allclose(w, models["stale"].weight.detach(), atol=1e-5):
         raise NotYet("call optimizer.zero_grad() before loss.backward(): otherwise the old gradients add up")
     if torch.allclose(w, start.weight.detach(), atol=1e-6):
         raise NotYet("the weights did not change: zero_grad, then backward, then optimizer.step()")
-    _close(w, models["clean"].weight.detach(), "the order is: loss, optimizer.zero_grad(), loss.backward(), optimizer.step()")
+    _close(w, models["clean"].weight.detach(),
+           Text("the order is: loss, optimizer.zero_grad(), loss.backward(), optimizer.step()"))
     if abs(got - want_loss.item()) > 1e-4:
         raise NotYet("return the loss computed before the step, loss.item()")
 
@@ -323,7 +382,7 @@ def _(evaluate_loss):
     out = _call(evaluate_loss, net, batches, loss_fn)
     value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
     if not isinstance(value, (int, float)):
-        raise NotYet(f"return one number, the mean loss, got {type(out).__name__}")
+        raise NotYet("return one number, the mean loss, got {got}", got=type(out).__name__)
     if net.training or any(not torch.equal(v, state[k]) for k, v in net.state_dict().items()):
         raise NotYet("call model.eval() before the loop: in train mode some layers change as they see data")
     if isinstance(out, torch.Tensor) and out.requires_grad:
@@ -343,13 +402,13 @@ def _linear_stack(sizes: list[int]) -> torch.nn.Sequential:
         return torch.nn.Sequential(*[torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
 
 
-def _whole_number(value: Any, name: str = "your answer") -> int:
+def _whole_number(value: Any, name: str | Text = Text("your answer")) -> int:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise NotYet(f"{name} should be a whole number (an int), got {value!r}")
+        raise NotYet("{name} should be a whole number (an int), got {got!r}", name=name, got=value)
     return value
 
 
@@ -364,12 +423,13 @@ def _(mlp_parameters):
         want = sum(p.numel() for p in layers.parameters())
         weights = sum(layer.weight.numel() for layer in layers)
         if got == weights:
-            raise NotYet(f"for {sizes} you counted the weights only: each nn.Linear(a, b) also has b biases")
+            raise NotYet("for {sizes} you counted the weights only: each nn.Linear(a, b) also has b biases", sizes=sizes)
         if got == weights + sum(sizes[:-1]):
             raise NotYet("one bias per output of a layer, not per input: nn.Linear(a, b) has b biases")
         if got != want:
-            raise NotYet(f"for {sizes} you get {got:,}, the layers hold {want:,}: "
-                         "nn.Linear(a, b) has a*b weights and b biases, for each pair of neighbouring sizes")
+            raise NotYet("for {sizes} you get {got:,}, the layers hold {want:,}: "
+                         "nn.Linear(a, b) has a*b weights and b biases, for each pair of neighbouring sizes",
+                         sizes=sizes, got=got, want=want)
 
 
 @exercise("04.2")
@@ -381,7 +441,7 @@ def _(parameter_megabytes):
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
         if not isinstance(got, (int, float)):
-            raise NotYet(f"return a number of megabytes, got {type(got).__name__}")
+            raise NotYet("return a number of megabytes, got {got}", got=type(got).__name__)
         numel = sum(p.numel() for p in model.parameters())
         want = sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6
         close = lambda a, b: abs(a - b) <= 1e-9 + 1e-6 * abs(b)  # noqa: E731
@@ -411,8 +471,8 @@ def _(mlp_multiply_adds):
         if got == 2 * want:
             raise NotYet("that is FLOPs (a multiply and an add each): count multiply-adds, one per weight")
         if got != want:
-            raise NotYet(f"for {sizes} you get {got:,}, PyTorch's FLOP counter {want:,} multiply-adds: "
-                         "each weight is used once per image")
+            raise NotYet("for {sizes} you get {got:,}, PyTorch's FLOP counter {want:,} multiply-adds: "
+                         "each weight is used once per image", sizes=sizes, got=got, want=want)
 
 
 @exercise("04.4")
@@ -430,8 +490,9 @@ def _(conv2d_parameters):
         if got == c_in * c_out * k + c_out:
             raise NotYet("a k x k kernel holds k*k weights, not k")
         if got != want:
-            raise NotYet(f"Conv2d({c_in}, {c_out}, {k}) holds {want:,}, you get {got:,}: "
-                         "out_channels x in_channels x k x k weights, plus out_channels biases")
+            raise NotYet("Conv2d({c_in}, {c_out}, {k}) holds {want:,}, you get {got:,}: "
+                         "out_channels x in_channels x k x k weights, plus out_channels biases",
+                         c_in=c_in, c_out=c_out, k=k, want=want, got=got)
 
 
 # -- 05 CNN ideas --
@@ -448,8 +509,9 @@ def _(conv2d_loops):
         raise NotYet("add the bias: bias[o] once to every output of channel o")
     if tuple(out.shape) == (4, 5, 5) and torch.allclose(out.float(), F.conv2d(x[None, :1], w[:, :1], b)[0], atol=1e-4):
         raise NotYet("sum over all input channels: the window is x[:, i:i+kh, j:j+kw]")
-    _close(out, F.conv2d(x[None], w, b)[0], "output[o, i, j] = (window * weight[o]).sum() + bias[o], "
-           "the window being all input channels at rows i..i+kh-1, columns j..j+kw-1", atol=1e-4)
+    _close(out, F.conv2d(x[None], w, b)[0], Text("output[o, i, j] = (window * weight[o]).sum() + bias[o], "
+                                                  "the window being all input channels at rows i..i+kh-1, "
+                                                  "columns j..j+kw-1"), atol=1e-4)
 
 
 @exercise("05.2")
@@ -467,8 +529,9 @@ def _(conv_output_size):
         if got == (size + 2 * padding - kernel) // stride != want:
             raise NotYet("count the first window position too: + 1")
         if got != want:
-            raise NotYet(f"size {size}, kernel {kernel}, stride {stride}, padding {padding}: nn.Conv2d gives {want}, "
-                         f"you get {got}; count how many times the window fits, moving by stride over the padded side")
+            raise NotYet("size {size}, kernel {kernel}, stride {stride}, padding {padding}: nn.Conv2d gives {want}, "
+                         "you get {got}; count how many times the window fits, moving by stride over the padded side",
+                         size=size, kernel=kernel, stride=stride, padding=padding, want=want, got=got)
 
 
 @exercise("05.3")
@@ -483,8 +546,8 @@ def _(max_pool_by_hand):
             raise NotYet("that is average pooling: keep the largest number of each window")
         if tuple(out.shape) == (shape[0] - size + 1, shape[1] - size + 1):
             raise NotYet("the windows overlap: move the window by `size` pixels, not by 1")
-        _close(out, want, f"out[i, j] is the max of fmap[i*size:(i+1)*size, j*size:(j+1)*size]; a {shape} map "
-               f"with size {size} gives {tuple(want.shape)}")
+        _close(out, want, Text("out[i, j] is the max of fmap[i*size:(i+1)*size, j*size:(j+1)*size]; "
+                                "a {shape} map with size {size} gives {want}", shape=shape, size=size, want=tuple(want.shape)))
 
 
 # -- 06 Dataset and DataLoader --
@@ -494,19 +557,19 @@ def _(parse_line):
     line = "Ankle boot/00042 copy.png\t9"  # a file name with a space, as photos often have
     got = _call(parse_line, line)
     if not isinstance(got, tuple) or len(got) != 2:
-        raise NotYet(f"return a pair (path, label id), got {got!r}")
+        raise NotYet("return a pair (path, label id), got {got!r}", got=got)
     path, label = got
     if path in ("Ankle", "Ankle boot/00042") or (isinstance(path, str) and " " not in path):
         raise NotYet("split on the TAB only, line.split('\\t'): file names may contain spaces")
     if isinstance(label, str):
         raise NotYet("turn the label id into a number: int(label)")
     if not isinstance(label, int) or isinstance(label, bool):
-        raise NotYet(f"the label id should be an int, got {type(label).__name__}")
+        raise NotYet("the label id should be an int, got {got}", got=type(label).__name__)
     if (path, label) != ("Ankle boot/00042 copy.png", 9):
-        raise NotYet(f"for {line!r} expected ('Ankle boot/00042 copy.png', 9), got {got!r}")
+        raise NotYet("for {line!r} expected ('Ankle boot/00042 copy.png', 9), got {got!r}", line=line, got=got)
     got = _call(parse_line, "T-shirt_top/00001.png\t0\n")  # a line read with its newline
     if got != ("T-shirt_top/00001.png", 0):
-        raise NotYet(f"for 'T-shirt_top/00001.png\\t0\\n' expected ('T-shirt_top/00001.png', 0), got {got!r}")
+        raise NotYet("for 'T-shirt_top/00001.png\\t0\\n' expected ('T-shirt_top/00001.png', 0), got {got!r}", got=got)
 
 
 def _png_samples(folder) -> list:
@@ -532,7 +595,7 @@ def _(dataset_class):
     from PIL import Image
 
     if not isinstance(dataset_class, type):
-        raise NotYet(f"pass the class itself (FileDataset), not {type(dataset_class).__name__}")
+        raise NotYet("pass the class itself (FileDataset), not {got}", got=type(dataset_class).__name__)
     with tempfile.TemporaryDirectory() as tmp:
         from pathlib import Path
 
@@ -540,14 +603,14 @@ def _(dataset_class):
         size = (12, 16)  # (H, W): not square, so W and H cannot be mixed up unseen
         ds = dataset_class(samples, size=size)
         if len(ds) != len(samples):
-            raise NotYet(f"len(ds) is {len(ds)} for {len(samples)} samples: __len__ returns len(self.samples)")
+            raise NotYet("len(ds) is {got} for {want} samples: __len__ returns len(self.samples)", got=len(ds), want=len(samples))
         for index, (path, label) in enumerate(samples):
             got = ds[index]
             if got is None:
                 raise NotYet("__getitem__ returns nothing yet: replace the `...` with code that returns (image, label)")
             if not isinstance(got, tuple) or len(got) != 2:
-                raise NotYet(f"__getitem__ should return a pair (image, label), got {type(got).__name__}")
-            x, y = _tensor(got[0], "the image"), _tensor(got[1], "the label")
+                raise NotYet("__getitem__ should return a pair (image, label), got {got}", got=type(got).__name__)
+            x, y = _tensor(got[0], Text("the image")), _tensor(got[1], Text("the label"))
             if x.dim() == 3 and x.shape[-1] == 3:
                 raise NotYet("convert the image to one gray channel first: .convert('L')")
             if tuple(x.shape) == size:
@@ -555,7 +618,7 @@ def _(dataset_class):
             if tuple(x.shape) == (1, size[1], size[0]):
                 raise NotYet("PIL sizes are (W, H): resize with image.resize((W, H)), i.e. (self.size[1], self.size[0])")
             if tuple(x.shape) != (1, *size):
-                raise NotYet(f"the image should have shape (1, {size[0]}, {size[1]}), got {tuple(x.shape)}")
+                raise NotYet("the image should have shape {want}, got {got}", want=(1, *size), got=tuple(x.shape))
             if not x.is_floating_point():
                 raise NotYet("make the image a float tensor: .float()")
             if x.max() > 1.0:
@@ -566,12 +629,12 @@ def _(dataset_class):
                      for f in (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.NEAREST,
                                Image.Resampling.LANCZOS, Image.Resampling.BOX)]
             if not any(torch.allclose(x.float(), w, atol=1.5 / 255) for w in wants):
-                raise NotYet(f"sample {index} has other pixels than its file: open self.samples[index]'s path")
+                raise NotYet("sample {index} has other pixels than its file: open self.samples[index]'s path", index=index)
             if not y.is_floating_point():
                 raise NotYet("turn the label into a float, torch.tensor(label, dtype=torch.float32): "
                              "BCEWithLogitsLoss wants float targets")
             if y.shape != () or float(y) != float(label):
-                raise NotYet(f"the label of sample {index} should be the number {label}, got {y!r}")
+                raise NotYet("the label of sample {index} should be the number {label}, got {got!r}", index=index, label=label, got=y)
 
 
 @exercise("06.3")
@@ -582,7 +645,7 @@ def _(to_logits):
         got = _tensor(_call(to_logits, output))
         if got.shape == () and batch == 1:
             raise NotYet("squeeze(1), not squeeze(): a batch of one image must stay shape (1,), not ()")
-        _close(got, output[:, 0], "drop the size-1 dimension at position 1: output.squeeze(1)")
+        _close(got, output[:, 0], Text("drop the size-1 dimension at position 1: output.squeeze(1)"))
         labels = torch.zeros(batch)
         torch.nn.functional.binary_cross_entropy_with_logits(got, labels)  # the loss must accept it
 
@@ -610,13 +673,14 @@ def _(new_head):
         if model.fc is old:
             raise NotYet("put a new layer in place: model.fc = nn.Linear(...)")
         if not isinstance(model.fc, torch.nn.Linear):
-            raise NotYet(f"model.fc should be an nn.Linear, got {type(model.fc).__name__}")
+            raise NotYet("model.fc should be an nn.Linear, got {got}", got=type(model.fc).__name__)
         if model.fc.out_features != num_classes:
-            raise NotYet(f"the new layer has {model.fc.out_features} outputs for num_classes={num_classes}: "
-                         "use num_classes, not a fixed number")
+            raise NotYet("the new layer has {got} outputs for num_classes={num_classes}: "
+                         "use num_classes, not a fixed number",
+                         got=model.fc.out_features, num_classes=num_classes)
         if model.fc.in_features != in_features:
-            raise NotYet(f"{name}'s fc takes {in_features} inputs, the new one {model.fc.in_features}: "
-                         "take them from model.fc.in_features")
+            raise NotYet("{name}'s fc takes {want} inputs, the new one {got}: take them from model.fc.in_features",
+                         name=name, want=in_features, got=model.fc.in_features)
         if model.fc.bias is None:
             raise NotYet("keep the bias: nn.Linear(in_features, num_classes)")
         if {n: id(p) for n, p in model.named_parameters() if not n.startswith("fc.")} != kept:
@@ -641,8 +705,8 @@ def _(freeze_all_but_fc):
     if trainable == ["fc.weight"]:
         raise NotYet("fc's bias is frozen too: keep all of model.fc's parameters trainable")
     if trainable != ["fc.bias", "fc.weight"]:
-        raise NotYet(f"only fc.weight and fc.bias should stay trainable, got {trainable[:4]}"
-                     + (" ..." if len(trainable) > 4 else ""))
+        raise NotYet("only fc.weight and fc.bias should stay trainable, got {got}{more}",
+                     got=trainable[:4], more=" ..." if len(trainable) > 4 else "")
 
 
 @exercise("07.3")
@@ -665,7 +729,8 @@ def _(count_trainable):
     if got == 512 * 5 + 5:
         raise NotYet("that counts fc alone: go over all of model.parameters() and keep those with requires_grad")
     if got != want:
-        raise NotYet(f"expected {want:,} trainable numbers here, got {got!r}: sum p.numel() where p.requires_grad")
+        raise NotYet("expected {want:,} trainable numbers here, got {got!r}: sum p.numel() where p.requires_grad",
+                     want=want, got=got)
 
 
 @exercise("07.4")
@@ -676,10 +741,10 @@ def _(error_rate_of):
     got = _call(error_rate_of, logits, labels)
     if isinstance(got, torch.Tensor):
         if got.numel() != 1:
-            raise NotYet(f"return one number, got a tensor of shape {tuple(got.shape)}: use argmax(dim=1)")
+            raise NotYet("return one number, got a tensor of shape {shape}: use argmax(dim=1)", shape=tuple(got.shape))
         got = got.item()
     if not isinstance(got, (int, float)):
-        raise NotYet(f"return a number, got {type(got).__name__}")
+        raise NotYet("return a number, got {got}", got=type(got).__name__)
     if abs(got - (1 - wrong)) < 1e-6 and abs(wrong - 0.5) > 1e-6:
         raise NotYet("that is the accuracy: the error rate is the fraction that is wrong, 1 - accuracy")
     if abs(got - wrong * len(labels)) < 1e-6:

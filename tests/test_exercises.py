@@ -8,8 +8,10 @@ with a piece of the hint the learner must see. Notebooks run in test_notebooks.p
 
 from __future__ import annotations
 
+import ast
 import copy
 import runpy
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +21,8 @@ import torch
 from torch import nn
 
 from dlcourse import exercises
-from dlcourse.exercises import check, score
+from dlcourse.exercises import check, score, set_language, summary
+from dlcourse.exercises_ko import KO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -405,7 +408,7 @@ def test_a_blank_is_not_yet_and_never_an_exception(ex_id, capsys):
 def test_a_function_left_blank_and_one_that_raises_are_not_yet(capsys):
     @exercises.exercise("00.1")
     def _(fn):
-        exercises._close(exercises._call(fn, torch.ones(2)), torch.ones(2), "return x")
+        exercises._close(exercises._call(fn, torch.ones(2)), torch.ones(2), exercises.Text("return x"))
 
     def blank(x):
         ...
@@ -447,3 +450,143 @@ def test_out_of_step_names_the_line():
     assert out_of_step(exercise, "# Exercise 01.1: add\ndef add(a, b):\n    return a + b\n") == []
     changed = out_of_step(exercise, "# Exercise 01.1: add two numbers\ndef add(a, b):\n    return a + b\n")
     assert changed and "exercise line 1" in changed[0]
+
+
+# ---- The feedback in Korean: set_language("ko") and the catalog dlcourse/exercises_ko.py ----
+
+EXERCISES_PY = ROOT / "dlcourse" / "exercises.py"
+
+
+def templates(source: str) -> dict[str, int]:
+    """Every template a learner may read, the literal first argument of NotYet(...) or Text(...) -> its line."""
+    found: dict[str, int] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("NotYet", "Text") and node.args):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            found.setdefault(arg.value, node.lineno)
+        else:  # a Text passed on (`NotYet(hint)`) is fine; an f-string or "..." + x cannot be translated
+            assert isinstance(arg, ast.Name), (
+                f"exercises.py line {node.lineno}: {node.func.id}() needs a plain string template with "
+                f"named placeholders and their values as keywords, not {ast.unparse(arg)[:60]}")
+    return found
+
+
+def placeholders(template: str) -> list[tuple[str, str | None, str]]:
+    """The {name!conversion:spec} fields of a template, sorted: the same set must appear in its translation."""
+    return sorted((name, conversion, spec) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None)
+
+
+def catalog_problems(source: str, catalog: dict[str, str]) -> list[str]:
+    """What keeps `catalog` from translating every template of `source` exactly, one line each."""
+    english = templates(source)
+    problems = [f"exercises.py line {line}: no Korean for {template!r}"
+                for template, line in english.items() if template not in catalog]
+    problems += [f"exercises.py line {line}: the Korean of {template!r} has placeholders "
+                 f"{placeholders(catalog[template])}, the English {placeholders(template)}"
+                 for template, line in english.items()
+                 if template in catalog and placeholders(catalog[template]) != placeholders(template)]
+    problems += [f"exercises_ko.py: {template!r} is no longer in exercises.py (its English changed?)"
+                 for template in catalog if template not in english]
+    return problems
+
+
+def test_every_template_has_a_korean_entry_with_the_same_placeholders_and_none_is_stale():
+    source = EXERCISES_PY.read_text(encoding="utf-8")
+    assert len(templates(source)) > 100  # the checks' hints and the lines of check() and summary()
+    problems = catalog_problems(source, KO)
+    assert not problems, "dlcourse/exercises_ko.py is out of step:\n" + "\n".join(problems)
+
+
+def test_a_changed_english_hint_without_its_translation_is_named():
+    source = EXERCISES_PY.read_text(encoding="utf-8")
+    old, new = "close, but the bias is missing: add b", "close, but the bias b is missing: add it"
+    assert source.count(f'"{old}"') == 1
+    problems = catalog_problems(source.replace(f'"{old}"', f'"{new}"'), KO)
+    assert len(problems) == 2, problems
+    assert f"no Korean for {new!r}" in problems[0] and f"{old!r} is no longer in exercises.py" in problems[1]
+    broken = dict(KO, **{"the merged bias is W2 @ b1 + b2": "합친 편향은 {b1}입니다."})
+    assert catalog_problems(source, broken) == [
+        f"exercises.py line {templates(source)['the merged bias is W2 @ b1 + b2']}: the Korean of "
+        "'the merged bias is W2 @ b1 + b2' has placeholders [('b1', None, '')], the English []"]
+
+
+@pytest.fixture
+def korean():
+    """The feedback in Korean for one test, English again after it (whatever the test did)."""
+    set_language("ko")
+    yield
+    set_language("en")
+
+
+# (exercise, answer, the whole line a Korean learner sees): right, blank, a wrong answer with its
+# hint, a hint with values (numbers keep their digits and commas), a hint inside the shape
+# message, and Python's own error message, which stays as Python wrote it.
+KOREAN_LINES = [
+    ("03.1", lambda images: images.flatten(start_dim=1), "연습 문제 03.1: 정답입니다."),
+    ("03.1", ..., "연습 문제 03.1: 아직 정답이 아닙니다. 빈칸을 채워 보세요: 위 셀의 `...` 자리에 코드를 쓴 다음, "
+                  "두 셀을 다시 실행하세요."),
+    ("02.1", lambda x, W, b: x @ W.T, "연습 문제 02.1: 아직 정답이 아닙니다. 거의 맞았지만 편향이 빠졌습니다: b를 더하세요."),
+    ("04.1", lambda sizes: sizes[0] * sizes[1] + sizes[1],
+     "연습 문제 04.1: 아직 정답이 아닙니다. [784, 100, 10]에서 답은 78,500개인데, 실제 층의 파라미터는 79,510개입니다: "
+     "이웃한 두 크기 a, b마다 nn.Linear(a, b)에 가중치 a*b개와 편향 b개가 있습니다."),
+    ("03.1", lambda images: images.reshape(784, -1),
+     "연습 문제 03.1: 아직 정답이 아닙니다. 결과의 모양(shape)이 (784, 3)입니다. (3, 784) 모양이어야 합니다. "
+     "각 행에는 이미지 한 장의 픽셀 784개가 윗줄부터 차례로 들어가야 합니다: images.flatten(start_dim=1)"),
+    ("07.4", lambda logits, y: (logits.argmax(dim=1) == y).float().mean().item(),
+     "연습 문제 07.4: 아직 정답이 아닙니다. 그 값은 정확도입니다: 오차율은 틀린 비율, 즉 1 - 정확도입니다."),
+    ("02.1", lambda x, W, b: x @ W + b,
+     "연습 문제 02.1: 아직 정답이 아닙니다. 작성한 코드를 실행하다가 RuntimeError 예외가 발생했습니다: "
+     "mat1 and mat2 shapes cannot be multiplied (4x3 and 2x3)"),
+]
+
+
+@pytest.mark.parametrize("ex_id, answer, line", KOREAN_LINES)
+def test_check_prints_korean(korean, ex_id, answer, line, capsys):
+    check(ex_id, answer)
+    assert capsys.readouterr().out == line + "\n"
+
+
+def test_summary_prints_korean(korean, monkeypatch, capsys):
+    monkeypatch.setattr(exercises, "_RESULTS", {})  # this kernel's results only: two checks below
+    check("03.1", lambda images: images.flatten(start_dim=1))
+    summary()
+    assert capsys.readouterr().out.splitlines()[-1] == "연습 문제 1개 중 1개를 맞혔습니다."
+    check("02.1", ...)
+    summary()
+    assert capsys.readouterr().out.splitlines()[-1] == "연습 문제 2개 중 1개를 맞혔습니다. 아직 남은 문제: 02.1"
+
+
+def test_a_name_in_a_hint_is_translated_too(korean):
+    with pytest.raises(exercises.NotYet) as caught:
+        exercises._tensor([1, 2], exercises.Text("the image"))
+    assert str(caught.value) == "이미지의 타입이 list입니다: 텐서여야 합니다."
+
+
+def test_a_missing_or_broken_translation_prints_english(korean, monkeypatch, capsys):
+    monkeypatch.delitem(KO, "close, but the bias is missing: add b")
+    monkeypatch.setitem(KO, "Exercise {ex_id}: correct.", "연습 문제 {exercise}: 정답입니다.")  # a misspelt placeholder
+    check("02.1", lambda x, W, b: x @ W.T)
+    check("02.1", lambda x, W, b: x @ W.T + b)
+    assert capsys.readouterr().out.splitlines() == [
+        "연습 문제 02.1: 아직 정답이 아닙니다. close, but the bias is missing: add b", "Exercise 02.1: correct."]
+
+
+def test_english_again_after_korean(capsys):
+    set_language("ko")
+    try:
+        set_language("en")
+        check("02.1", lambda x, W, b: x @ W.T)
+    finally:
+        set_language("en")
+    assert capsys.readouterr().out == "Exercise 02.1: not yet. close, but the bias is missing: add b\n"
+
+
+def test_an_unknown_language_is_refused_by_name(capsys):
+    with pytest.raises(ValueError, match=r"'fr'.*'en' and 'ko'"):
+        set_language("fr")
+    check("02.1", lambda x, W, b: x @ W.T)  # the language in force is unchanged: English
+    assert capsys.readouterr().out.startswith("Exercise 02.1: not yet.")
