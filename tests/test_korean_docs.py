@@ -226,3 +226,12 @@ def test_the_pytorch_names_in_the_glossary_exist():
             obj = getattr(obj, part)
     assert not missing, f"docs/glossary.md names what does not exist: {missing}"
     assert {"nn.Linear", "torch.optim.SGD", "nn.Conv2d", "torch.utils.data.Dataset"} <= names
+
+
+def test_every_row_of_the_korean_notebook_table_is_translated():
+    # tools/colab.py gives a new notebook's row the English title until its Korean notebook exists;
+    # a Korean learner must not meet it: translate the description (the tool keeps it from then on).
+    rows = re.findall(r"^\| \d\d \| \[(.+?)\]\((notebooks/ko/[^)]+)\) \| (.*?) \| \[!\[", _read(README_KO), re.MULTILINE)
+    assert len(rows) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    english = [path for _, path, description in rows if not re.search("[가-힣]", description)]
+    assert not english, f"README.ko.md: translate the description of {english}"
