@@ -93,8 +93,13 @@ def commands(body: str) -> tuple[str, ...]:
     return tuple(line for line in lines if line.strip())
 
 
+def command_blocks_of(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(language, commands) of every fenced block of a markdown text."""
+    return [(lang, commands(body)) for lang, body in fenced_blocks(text)]
+
+
 def command_blocks(path: Path) -> list[tuple[str, tuple[str, ...]]]:
-    return [(lang, commands(body)) for lang, body in fenced_blocks(_read(path))]
+    return command_blocks_of(_read(path))
 
 
 def slug(heading: str) -> str:
@@ -113,10 +118,6 @@ def test_the_fence_and_comment_rules_read_blocks_as_meant():
         'powershell -c "irm https://x/y.ps1 | iex"',)
     assert slug("The room server: one machine, a browser per learner") == "the-room-server-one-machine-a-browser-per-learner"
     assert slug("강의실 서버: 서버 한 대, 참가자마다 브라우저 하나") == "강의실-서버-서버-한-대-참가자마다-브라우저-하나"
-
-
-def command_blocks_of(text: str) -> list[tuple[str, tuple[str, ...]]]:
-    return [(lang, commands(body)) for lang, body in fenced_blocks(text)]
 
 
 @pytest.mark.parametrize("korean, english", [(README_KO, README), (GUIDE_KO, GUIDE)], ids=["README", "instructors"])
