@@ -137,3 +137,43 @@ def test_on_colab_it_installs_dlcourse_into_a_fresh_environment(tmp_path):
                                        cwd=tmp_path, env=CLEAN_ENV).stdout.split()
     assert version == dlcourse.__version__
     assert Path(location).is_relative_to(venv)
+
+
+def test_the_korean_readme_has_a_row_and_colab_badge_for_every_notebook_in_korean():
+    text = (ROOT / "README.ko.md").read_text(encoding="utf-8")
+    github = colab.repository_url().removeprefix("https://github.com/")
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        url = f"https://colab.research.google.com/github/{github}/blob/v{dlcourse.__version__}/notebooks/ko/{path.name}"
+        assert f"](notebooks/ko/{path.name}) | " in text and f"]({url}) |" in text, path.name
+
+
+def test_the_korean_table_keeps_korean_descriptions_and_links_notebooks_ko(tmp_path):
+    # Two English notebooks; the Korean README's table has a hand-written row for the first only.
+    (tmp_path / "notebooks" / "ko").mkdir(parents=True)
+    for name, title in [("01_first.ipynb", "# 01 · The first"), ("02_second.ipynb", "# 02 · The second")]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(title)])
+        (tmp_path / "notebooks" / name).write_text(nbformat.writes(nb), encoding="utf-8")
+    notebooks = sorted((tmp_path / "notebooks").glob("*.ipynb"))
+    header = colab.READMES["README.ko.md"][1]
+    readme = (f"English: [README.md](README.md)\n\n{colab.TABLE_START}\n{header}\n|---|---|---|---|\n"
+              "| 01 | [첫 노트북](notebooks/ko/01_first.ipynb) | 한국어 설명 | [![Open in Colab](old)](old) |\n"
+              f"{colab.TABLE_END}\n\n## 빠르게 시작하기\n")
+    badge = "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    url = "https://colab.research.google.com/github/o/r/blob/v9.9/notebooks/ko/"
+
+    out = colab.readme_with_table(readme, notebooks, "https://github.com/o/r", "9.9", "README.ko.md")
+    assert f"| 01 | [첫 노트북](notebooks/ko/01_first.ipynb) | 한국어 설명 | {badge}({url}01_first.ipynb) |" in out
+    # no Korean notebook yet: the new row takes the English title, to be translated by hand
+    assert f"| 02 | [second](notebooks/ko/02_second.ipynb) | The second | {badge}({url}02_second.ipynb) |" in out
+    assert out.startswith("English: [README.md](README.md)\n") and out.endswith("## 빠르게 시작하기\n")
+    assert colab.readme_with_table(out, notebooks, "https://github.com/o/r", "9.9", "README.ko.md") == out
+
+    # once the Korean notebook is built, a new row takes its title
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 02 · 두 번째 노트북")])
+    (tmp_path / "notebooks" / "ko" / "02_second.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    out = colab.readme_with_table(readme, notebooks, "https://github.com/o/r", "9.9", "README.ko.md")
+    assert "| 02 | [second](notebooks/ko/02_second.ipynb) | 두 번째 노트북 |" in out
+    # the English README's table is untouched by any of this: its rows link notebooks/ directly
+    english = readme.replace("notebooks/ko/", "notebooks/").replace(header, colab.READMES["README.md"][1])
+    out = colab.readme_with_table(english, notebooks, "https://github.com/o/r", "9.9")
+    assert "| 02 | [second](notebooks/02_second.ipynb) | The second |" in out and "notebooks/ko/" not in out
