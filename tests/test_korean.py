@@ -196,3 +196,20 @@ def test_korean_notebook_runs_in_korean(nb, tmp_path, fashion_root):
             assert tool.HANGUL.search(shown), f"notebooks/ko/{nb.name} cell {i}: the exercise feedback is not Korean"
     summary = next(c for c in ran if CHECK_OUTPUT in c.source and "summary()" in c.source)
     assert tool.HANGUL.search(json.dumps(summary.outputs, ensure_ascii=False))
+
+
+def test_the_missing_glyph_check_reads_what_matplotlib_says():
+    """A Korean figure label without a Korean font: matplotlib warns with the words the run above looks for."""
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_title("손실")  # the course's figures keep English labels for this reason
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    plt.close(fig)
+    assert any(MISSING_GLYPH in str(w.message) for w in caught), [str(w.message) for w in caught]
