@@ -62,14 +62,24 @@ lab: $(LAB_STAMP) data
 
 test: test-unit test-notebooks
 
-# Everything but the notebooks' runs and the browser (a few minutes; the room server's tests included).
+# Tests run in JOBS processes at once (pytest-xdist; JOBS=1: one). A notebook's kernel then gets
+# cores / JOBS CPU threads: kernels sharing the cores, not fighting over them (PyTorch's threads
+# slow down many times over when more of them run than there are cores).
+JOBS ?= 2
+XDIST = $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
+KERNEL_THREADS = $$(( $$(nproc) / $(JOBS) > 1 ? $$(nproc) / $(JOBS) : 1 ))
+
+# Everything but the notebooks' runs and the browser (a few minutes; the room server's tests
+# included), one test file per process.
 test-unit: $(STAMP) data $(HUB_STAMP)
-	$(PY) -m pytest tests -q -m "not notebook and not browser" --durations=10
+	$(PY) -m pytest tests -q -m "not notebook and not browser" $(XDIST) $(if $(XDIST),--dist loadfile) --durations=10
 
 # Every notebook twice in one kernel: as shipped (committed outputs, 0 exercises passed), then
-# solved (floors, every exercise passed, same metrics); 01 through JupyterLab in Chromium.
+# solved (floors, every exercise passed, same metrics); 01 through JupyterLab in Chromium; each
+# Korean notebook once. The browser tests share one process (one JupyterLab).
 test-notebooks: $(STAMP) data
-	$(PY) -m pytest tests -q -m "notebook or browser" --durations=10
+	OMP_NUM_THREADS=$(KERNEL_THREADS) $(PY) -m pytest tests -q -m "notebook or browser" $(XDIST) \
+	  $(if $(XDIST),--dist loadgroup) --durations=10
 
 test-gpu: $(STAMP) data
 	$(PY) -m pytest tests -q -m cuda --require-cuda

@@ -32,7 +32,7 @@ import pytest
 import dlcourse
 from test_notebooks import check_both_runs, exercise_count, solved_notebook
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one JupyterLab for them all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
