@@ -39,6 +39,11 @@ def pytest_collection_modifyitems(session, config, items):
         for item in items:
             if "cuda" in item.keywords:
                 item.add_marker(skip)
+    # Longest runs first (bench/README.md's course section: 05, then 07, 03, 06), so that the test
+    # processes of `make test` (JOBS) finish together instead of one waiting on 05 at the end.
+    first = ("test_notebook_cpu[05_", "test_notebook_cpu[07_", "test_notebook_cpu[03_", "test_notebook_cpu[06_",
+             "runs_in_korean[ko-07_", "test_browser.py::", "runs_in_korean[ko-05_")
+    items.sort(key=lambda item: next((i for i, key in enumerate(first) if key in item.nodeid), len(first)))
     if not any(item.nodeid.endswith("test_browser.py::test_notebook_01_runs_through_the_ui") for item in items):
         return
     dropped = [item for item in items if "test_notebooks.py::test_notebook_cpu[01_" in item.nodeid]
