@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(session, config, items):
         for item in items:
             if "cuda" in item.keywords:
                 item.add_marker(skip)
-    # Longest runs first (bench/README.md's course section: 05, then 07, 03, 06), so that the test
+    # Longest runs first (`make test --durations` here: 05, then 07, 03, 06), so that the test
     # processes of `make test` (JOBS) finish together instead of one waiting on 05 at the end.
     first = ("test_notebook_cpu[05_", "test_notebook_cpu[07_", "test_notebook_cpu[03_", "test_notebook_cpu[06_",
              "runs_in_korean[ko-07_", "test_browser.py::", "runs_in_korean[ko-05_")

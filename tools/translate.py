@@ -324,7 +324,7 @@ def language_dependent(en_cell, ko_cell) -> bool:
     return bool(HANGUL.search(json.dumps(ko_cell.get("outputs", []), ensure_ascii=False)))
 
 
-def execute(nb: dict, nb_path: Path) -> dict:
+def execute(nb: dict) -> dict:
     """Run the Korean notebook in a real kernel (CPU, fixed seeds, as `make execute`); the executed copy."""
     import nbformat
     from nbclient import NotebookClient
@@ -333,9 +333,9 @@ def execute(nb: dict, nb_path: Path) -> dict:
     for cell in run.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    os.environ.update(TQDM_DISABLE="1", DLCOURSE_DEVICE="cpu", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, TQDM_DISABLE="1", DLCOURSE_DEVICE="cpu", PYDEVD_DISABLE_FILE_VALIDATION="1")
     NotebookClient(run, timeout=1800, kernel_name="python3",
-                   resources={"metadata": {"path": str(OUT_DIR)}}).execute()
+                   resources={"metadata": {"path": str(OUT_DIR)}}).execute(env=env)  # the kernel's environment
     return run
 
 
@@ -367,7 +367,7 @@ def build(nb_path: Path, force: bool = False) -> str:
         return "up to date"
     english = json.loads(nb_path.read_text(encoding="utf-8"))
     nb = built(nb_path)
-    nb = with_outputs(nb, english, execute(nb, nb_path))
+    nb = with_outputs(nb, english, execute(nb))
     out = korean_path(nb_path)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_text(notebook_text(nb), encoding="utf-8")
