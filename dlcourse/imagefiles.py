@@ -192,6 +192,10 @@ def write_list_file(
     image_dir = Path(image_dir)
     list_file = Path(list_file) if list_file is not None else image_dir / LIST_NAME
     labels_file = Path(labels_file) if labels_file is not None else list_file.parent / LABELS_NAME
+    for path in (list_file, labels_file):
+        if path.is_dir():  # e.g. a class folder named data.list: refuse before scanning or writing
+            raise ValueError(f"cannot write {path}: a folder of that name is there; rename the folder "
+                             "or give another file name")
     if classes is None:
         classes = sorted(p.name for p in image_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     folder_to_category = dict(classes) if isinstance(classes, Mapping) else {c: c for c in classes}
