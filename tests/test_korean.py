@@ -3,22 +3,22 @@
 tools/translate.py builds each Korean notebook from its English notebook and a translation file
 whose entries keep the English they translate. Here: every translation is complete and current
 (an English cell changed without its translation fails, naming the notebook and cell); every
-committed Korean notebook is the build's output; its code is the English code token for token;
-and each Korean notebook runs in a real kernel, speaking Korean, drawing no missing glyph.
+committed Korean notebook is the build's output; its code is the English code token for token.
+Each Korean notebook runs in a real kernel, solved, after its English notebook in the same kernel
+(test_notebooks.py): the same metrics, Korean feedback, no missing glyph.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from test_notebooks import CHECK_OUTPUT, check_output_cells, exercise_count
+from test_notebooks import MISSING_GLYPH
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -164,46 +164,9 @@ def test_the_language_setting_is_the_one_code_difference():
     assert tool.code_differences(code, code.replace('"en"', '"fr"')) != []
 
 
-# --- each Korean notebook runs ---------------------------------------------------------------------
-
-# Only the length of training is cut (the code is the English code, whose floors test_notebooks.py
-# checks); every cell marked NBVAL_CHECK_OUTPUT must still print what the committed notebook shows.
-QUICK = {"01": {"STEPS": 5, "PASSFAIL_STEPS": 5}, "02": {"STEPS": 20}, "03": {"EPOCHS": 1},
-         "04": {}, "05": {"EPOCHS": 1, "MLP_EPOCHS": 1}, "06": {"EPOCHS": 1}, "07": {"EPOCHS": 1}}
-MISSING_GLYPH = "missing from font"
-
-
-@pytest.mark.notebook
-@pytest.mark.parametrize("nb", ENGLISH, ids=lambda p: f"ko-{p.stem}")
-def test_korean_notebook_runs_in_korean(nb, tmp_path, fashion_root):
-    import nbformat
-    from nbclient import NotebookClient
-    from papermill.iorw import load_notebook_node
-    from papermill.parameterize import parameterize_notebook
-
-    ko_path = tool.korean_path(nb)
-    metrics_path = tmp_path / "metrics.json"
-    params = {"DEVICE": "cpu", "SEED": 0, "METRICS_PATH": str(metrics_path), **QUICK[nb.name[:2]]}
-    run = parameterize_notebook(load_notebook_node(str(ko_path)), params)
-    NotebookClient(run, timeout=1200, kernel_name="python3",
-                   resources={"metadata": {"path": str(ko_path.parent)}}).execute(
-        env=dict(os.environ, TQDM_DISABLE="1"))  # raises CellExecutionError, naming the cell, on any error
-    ran = [c for c in run.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    committed = _cells(ko_path)
-    check_output_cells(committed, ran)
-    metrics = json.loads(metrics_path.read_text())
-    assert (metrics.get("exercises_total", 0), metrics.get("exercises_passed")) == (exercise_count({"cells": committed}), 0)
-    for i, cell in enumerate(ran):
-        shown = json.dumps(cell.get("outputs", []), ensure_ascii=False)
-        assert MISSING_GLYPH not in shown, f"notebooks/ko/{nb.name} cell {i} drew a missing glyph: {shown[:300]}"
-        if cell.cell_type == "code" and cell.source.startswith("check("):
-            assert tool.HANGUL.search(shown), f"notebooks/ko/{nb.name} cell {i}: the exercise feedback is not Korean"
-    summary = next(c for c in ran if CHECK_OUTPUT in c.source and "summary()" in c.source)
-    assert tool.HANGUL.search(json.dumps(summary.outputs, ensure_ascii=False))
-
-
 def test_the_missing_glyph_check_reads_what_matplotlib_says():
-    """A Korean figure label without a Korean font: matplotlib warns with the words the run above looks for."""
+    """A Korean figure label without a Korean font: matplotlib warns with the words that
+    test_notebooks.py's Korean run looks for."""
     import warnings
 
     import matplotlib

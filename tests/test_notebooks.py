@@ -1,15 +1,19 @@
 """Every notebook is a test, run twice in one fresh Jupyter kernel (tests/README.md says why):
 
-1. Run All of the notebook as shipped (default parameters, DEVICE="cpu", SEED=0): no cell fails,
-   every cell marked `# NBVAL_CHECK_OUTPUT` prints what the committed notebook shows (nbval's
-   rule, with tests/nbval_sanitize.cfg), and every exercise reports "not yet" (0 passed).
-2. Run All again in the same kernel, of the notebook with its exercises solved
-   (tools/solutions.py): the metric floors and exact counts below hold, every exercise passes, and
-   the metrics equal run 1's (timing and exercise keys aside): the same SEED gives the same numbers
-   although the kernel still holds run 1's variables, and solving an exercise changes nothing else.
+1. Run All of the English notebook as shipped (default parameters, DEVICE="cpu", SEED=0): no cell
+   fails, every cell marked `# NBVAL_CHECK_OUTPUT` prints what the committed notebook shows
+   (nbval's rule, with tests/nbval_sanitize.cfg), and every exercise reports "not yet" (0 passed).
+2. Run All again in the same kernel, of its Korean edition (notebooks/ko/) with the exercises
+   solved (tools/solutions.py's solutions; the Korean code is the English code, comments and
+   messages aside): the metric floors and exact counts below hold, every exercise passes, the
+   metrics equal run 1's (timing and exercise keys aside: the same SEED gives the same numbers
+   although the kernel still holds run 1's variables, and neither solving an exercise nor the
+   language changes anything else), the `# NBVAL_CHECK_OUTPUT` cells print what the committed
+   Korean notebook shows (the exercise summary aside, which now counts every exercise passed),
+   the exercise feedback is Korean, and no figure misses a glyph.
 
-Notebook 01 runs the same two ways in JupyterLab in a real browser instead (test_browser.py);
-it runs here only where that test cannot run.
+Notebook 01's English runs go through JupyterLab in a real browser instead (test_browser.py,
+as shipped, then solved); where that test runs, run 2 (Korean, solved) is all that runs here.
 """
 
 from __future__ import annotations
@@ -95,20 +99,23 @@ def comparable(metrics: dict) -> dict:
             if "seconds" not in k and "time" not in k and k not in EXERCISE_KEYS}
 
 
-def check_both_runs(nb_name: str, shipped: dict, solved: dict, exercises: int) -> None:
-    """The metrics of run 1 (as shipped) and run 2 (solved, same kernel): floors, exercises, same numbers."""
+def check_both_runs(nb_name: str, shipped: dict | None, solved: dict, exercises: int) -> None:
+    """The metrics of run 1 (as shipped; None where it ran in the browser) and run 2 (solved, same
+    kernel): floors, exercises, same numbers."""
     CHECKS[nb_name[:2]](solved)
+    assert (solved.get("exercises_total", 0), solved.get("exercises_passed", 0)) == (exercises, exercises), \
+        f"{nb_name} solved: {solved.get('exercises_passed')} of {solved.get('exercises_total')} exercises " \
+        f"passed, want {exercises} of {exercises}: is a solution in notebooks/solutions/ wrong?"
+    if shipped is None:
+        return
     # as shipped every exercise is "not yet"; solved, every one passes (absent keys: no exercises yet)
     assert (shipped.get("exercises_total", 0), shipped.get("exercises_passed", 0)) == (exercises, 0), \
         f"{nb_name} as shipped: {shipped.get('exercises_passed')} of {shipped.get('exercises_total')} " \
         f"exercises passed, want 0 of {exercises} (the cells tagged 'exercise')"
-    assert (solved.get("exercises_total", 0), solved.get("exercises_passed", 0)) == (exercises, exercises), \
-        f"{nb_name} solved: {solved.get('exercises_passed')} of {solved.get('exercises_total')} exercises " \
-        f"passed, want {exercises} of {exercises}: is a solution in notebooks/solutions/ wrong?"
     assert comparable(solved) == comparable(shipped), (
         f"{nb_name}: Run All again in the same kernel, exercises solved, gave other metrics: a cell "
-        "depends on what an earlier run left in the kernel, or a solution draws from the global "
-        "random generators (use a local torch.Generator)")
+        "depends on what an earlier run left in the kernel, a solution draws from the global "
+        "random generators (use a local torch.Generator), or the Korean code is not the English code")
 
 
 def _sanitizers() -> list[tuple[re.Pattern, str]]:
@@ -142,34 +149,80 @@ def check_output_cells(committed_cells: list, run_cells: list) -> None:
 
 # --- the two runs in one kernel --------------------------------------------------------------
 
-def run_twice(nb_path: Path, device: str, workdir: Path) -> tuple[dict, dict]:
-    """Run All of the shipped notebook, then of the solved one, in one fresh kernel; both metrics."""
+MISSING_GLYPH = "missing from font"  # matplotlib's warning for a character its font lacks
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def korean_path(nb_path: Path) -> Path:
+    return nb_path.parent / "ko" / nb_path.name
+
+
+def korean_solved_notebook(nb_path: Path):
+    """notebooks/ko/<name> with each exercise cell replaced by the solved English cell (the same code)."""
+    import nbformat
+
+    korean = nbformat.read(korean_path(nb_path), as_version=4)
+    solved = solved_notebook(nb_path)
+    assert [c.get("id") for c in korean.cells] == [c.get("id") for c in solved.cells], \
+        f"notebooks/ko/{nb_path.name} does not have the English notebook's cells: run `make ko`"
+    for ko_cell, en_cell in zip(korean.cells, solved.cells):
+        if "exercise" in ko_cell.metadata.get("tags", []):
+            ko_cell.source = en_cell.source
+        if ko_cell.cell_type == "code":
+            ko_cell.outputs, ko_cell.execution_count = [], None
+    return korean
+
+
+def check_korean_run(nb_path: Path, ran: list) -> None:
+    """Run 2's Korean outputs: the committed Korean text, Korean feedback, no missing glyph."""
+    committed = json.loads(korean_path(nb_path).read_text(encoding="utf-8"))["cells"]
+    assert len(committed) == len(ran)
+    where = f"notebooks/ko/{nb_path.name}"
+    for i, (old, new) in enumerate(zip(committed, ran)):
+        shown = json.dumps(new.get("outputs", []), ensure_ascii=False)
+        assert MISSING_GLYPH not in shown, f"{where} cell {i} drew a missing glyph: {shown[:300]}"
+        if new.cell_type != "code":
+            continue
+        if new.source.startswith("check(") or "summary()" in new.source:
+            assert HANGUL.search(shown), f"{where} cell {i}: the exercise feedback is not Korean: {shown[:300]}"
+        elif CHECK_OUTPUT in new.source:
+            assert _shown_text(new.outputs) == _shown_text(old["outputs"]), \
+                f"{where} code cell {i} ({CHECK_OUTPUT}) printed other text than the committed Korean notebook"
+
+
+def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -> tuple[dict | None, dict]:
+    """In one fresh kernel, Run All of the English notebook as shipped (unless `english` is False),
+    then of the Korean one with its exercises solved; the metrics of both runs."""
     import nbformat
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     metrics_path = workdir / f"{nb_path.stem}.metrics.json"
-    solved_path = workdir / f"{nb_path.stem}.solved.ipynb"
-    nbformat.write(solved_notebook(nb_path), solved_path)
-    shipped = load_notebook_node(str(nb_path))  # papermill's reading: the metadata it expects
+    solved_path = workdir / f"{nb_path.stem}.ko-solved.ipynb"
+    nbformat.write(korean_solved_notebook(nb_path), solved_path)
     params = {"DEVICE": device, "SEED": 0, "METRICS_PATH": str(metrics_path)}
-    client = NotebookClient(shipped, timeout=1200, kernel_name="python3",
+    runs = [("en", nb_path)] if english else []
+    runs = [(language, load_notebook_node(str(path)))  # papermill's reading: the metadata it expects
+            for language, path in [*runs, ("ko", solved_path)]]
+    client = NotebookClient(runs[0][1], timeout=1200, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    results = []
+    results = {"en": None}
     with client.setup_kernel(env=dict(os.environ, TQDM_DISABLE="1")):
-        for source in (shipped, load_notebook_node(str(solved_path))):
+        for language, source in runs:
             nb = parameterize_notebook(source, params)  # papermill's injected cell after `parameters`
             client.nb = nb
             metrics_path.unlink(missing_ok=True)
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)  # raises CellExecutionError, naming the cell, on any error
-            assert metrics_path.exists(), f"{nb_path.name} wrote no metrics to METRICS_PATH"
-            results.append(json.loads(metrics_path.read_text()))
-            if source is shipped:
-                ran = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+            assert metrics_path.exists(), f"{nb_path.name} ({language}) wrote no metrics to METRICS_PATH"
+            results[language] = json.loads(metrics_path.read_text())
+            ran = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+            if language == "en":
                 check_output_cells(json.loads(nb_path.read_text(encoding="utf-8"))["cells"], ran)
-    return results[0], results[1]
+            else:
+                check_korean_run(nb_path, ran)
+    return results["en"], results["ko"]
 
 
 def test_notebooks_exist():
@@ -185,15 +238,15 @@ def test_parameters_cell(nb):
     assert params["DEVICE"]["default"] == '"auto"'
 
 
-def _run_and_check(nb: Path, device: str, tmp_path: Path) -> None:
-    shipped, solved = run_twice(nb, device, tmp_path)
+def _run_and_check(nb: Path, device: str, tmp_path: Path, english: bool = True) -> None:
+    shipped, solved = run_twice(nb, device, tmp_path, english)
     check_both_runs(nb.name, shipped, solved, exercise_count(json.loads(nb.read_text(encoding="utf-8"))))
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_cpu(nb, tmp_path, fashion_root):
-    _run_and_check(nb, "cpu", tmp_path)
+def test_notebook_cpu(nb, tmp_path, fashion_root, request):
+    _run_and_check(nb, "cpu", tmp_path, english=not request.node.get_closest_marker("english_in_browser"))
 
 
 @pytest.mark.cuda
