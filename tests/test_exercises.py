@@ -1,9 +1,10 @@
 """Exercises: every check accepts its reference answer and rejects a plausible wrong one with the
 hint meant for it; a blank is "not yet", never an exception; solutions and notebooks stay in step.
 
-The table below gives each exercise (id "NN.K") its accepted answers and its rejected ones, each
-with a piece of the hint the learner must see. Notebooks run in test_notebooks.py check the rest:
-0 exercises passed as shipped, all passed in build/solutions/.
+The table below gives each exercise (id "NN.K") its accepted answers (where a reference solution
+is a function or class, the one in notebooks/solutions/, read from there) and its rejected ones,
+each with a piece of the hint the learner must see. Notebooks run in test_notebooks.py check the
+rest: 0 exercises passed as shipped, all passed with the solutions filled in.
 """
 
 from __future__ import annotations
@@ -26,6 +27,18 @@ from dlcourse.exercises_ko import KO
 
 ROOT = Path(__file__).resolve().parent.parent
 
+_SOLUTIONS = runpy.run_path(str(ROOT / "tools" / "solutions.py"))
+
+
+def solution(ex_id: str, name: str):
+    """`name` as defined by the reference solution of exercise `ex_id` (notebooks/solutions/),
+    run with the names a notebook has imported: the table below accepts the solutions as written."""
+    path = next((ROOT / "notebooks" / "solutions").glob(f"{ex_id[:2]}_*.py"))
+    namespace = {"torch": torch, "nn": nn, "F": nn.functional}
+    exec(compile(_SOLUTIONS["read_solutions"](path)[ex_id], str(path), "exec"), namespace)
+    return namespace[name]
+
+
 def passes(ex_id: str, *answer) -> bool:
     """check() as the notebook calls it (it prints one line), then whether it counted as passed."""
     check(ex_id, *answer)
@@ -38,13 +51,8 @@ TABLE: dict[str, tuple[list[tuple], list[tuple[tuple, str]]]] = {}
 
 # ---- 01 model concept ----
 
-def _grads_with_bias(w, b, x, y):
-    gap = w * x + b - y  # (N,)
-    return (2 * gap * x).mean(), (2 * gap).mean()
-
-
 TABLE["01.1"] = (
-    [(_grads_with_bias,)],
+    [(solution("01.1", "grads_with_bias"),)],
     [((lambda w, b, x, y: (((w * x + b - y) * x).mean(), (w * x + b - y).mean()),), "factor 2"),
      ((lambda w, b, x, y: ((2 * (w * x + b - y) * x).mean(), (2 * (w * x + b - y) * x).mean()),), "factor 1 for b"),
      ((lambda w, b, x, y: ((2 * (y - w * x - b) * x).mean(), (2 * (y - w * x - b)).mean()),), "sign is flipped"),
@@ -58,14 +66,7 @@ TABLE["01.2"] = (
 )
 
 
-class _WithBias(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(1))
-        self.b = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        return self.w * x + self.b
+_WithBias = solution("01.3", "ScoreModelWithBias")
 
 
 class _NoBias(_WithBias):
@@ -121,14 +122,6 @@ TABLE["03.1"] = (
 )
 
 
-def _train_step(model, x, y, optimizer, loss_fn):
-    loss = loss_fn(model(x), y)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
 def _step_without_zero_grad(model, x, y, optimizer, loss_fn):
     loss = loss_fn(model(x), y)
     loss.backward()
@@ -144,6 +137,7 @@ def _zero_grad_too_late(model, x, y, optimizer, loss_fn):
     return loss.item()
 
 
+_train_step = solution("03.2", "train_step")
 TABLE["03.2"] = (
     [(_train_step,)],
     [((_step_without_zero_grad,), "zero_grad() before loss.backward()"),
@@ -160,16 +154,6 @@ TABLE["03.3"] = (
 )
 
 
-def _evaluate_loss(model, loader, loss_fn):
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            total += loss_fn(model(x), y).item() * len(y)
-            count += len(y)
-    return total / count
-
-
 def _evaluate_loss_in_train_mode(model, loader, loss_fn):
     with torch.no_grad():
         return sum(loss_fn(model(x), y).item() * len(y) for x, y in loader) / sum(len(y) for _, y in loader)
@@ -183,7 +167,7 @@ def _mean_of_batch_means(model, loader, loss_fn):
 
 
 TABLE["03.4"] = (
-    [(_evaluate_loss,)],
+    [(solution("03.4", "evaluate_loss"),)],
     [((_evaluate_loss_in_train_mode,), "model.eval()"), ((_mean_of_batch_means,), "the last batch is smaller")],
 )
 
@@ -324,23 +308,13 @@ TABLE["06.3"] = (
 
 # ---- 07 transfer learning ----
 
-def _new_head(model, num_classes):
-    model.fc = torch.nn.Linear(model.fc.in_features, num_classes)
-    return model
-
-
-def _freeze_all_but_fc(model):
-    for name, p in model.named_parameters():
-        p.requires_grad = name.startswith("fc.")
-    return model
-
-
 def _freeze_everything(model):
     for p in model.parameters():
         p.requires_grad = False
     return model
 
 
+_new_head = solution("07.1", "new_head")
 TABLE["07.1"] = (
     [(_new_head,)],
     [((lambda m, n: setattr(m, "fc", torch.nn.Linear(m.fc.in_features, 5)) or m,), "num_classes"),
@@ -348,7 +322,7 @@ TABLE["07.1"] = (
      ((lambda m, n: copy.deepcopy(_new_head(m, n)),), "return it")],
 )
 TABLE["07.2"] = (
-    [(_freeze_all_but_fc,)],
+    [(solution("07.2", "freeze_all_but_fc"),)],
     [((_freeze_everything,), "keep model.fc trainable"), ((lambda m: m.eval(),), "nothing was frozen")],
 )
 TABLE["07.3"] = (
