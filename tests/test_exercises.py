@@ -1,8 +1,8 @@
 """Exercises: every check accepts its reference answer and rejects a plausible wrong one with the
 hint meant for it; a blank is "not yet", never an exception; solutions and notebooks stay in step.
 
-The table below gives each exercise (id "NN.K") its accepted answers (where a reference solution
-is a function or class, the one in notebooks/solutions/, read from there) and its rejected ones,
+The table below gives each exercise (id "NN.K") its accepted answers (for six of them the reference
+solution itself, read from notebooks/solutions/ with `solution()`) and its rejected ones,
 each with a piece of the hint the learner must see. Notebooks run in test_notebooks.py check the
 rest: 0 exercises passed as shipped, all passed with the solutions filled in.
 """
