@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse import workshop
+from dlcourse.__main__ import main
 from dlcourse.data import FASHION_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,23 +85,37 @@ def test_doctor_fails_on_a_damaged_file_and_a_read_only_root(fashion_root, tmp_p
     assert "Ready" not in run.stdout and "notebooks 06 and 07 write into the data root" in run.stdout
 
 
-def test_command_line_failures_are_one_line_and_exit_1(tmp_path):
+def _cli(monkeypatch, capsys, *args, **env) -> tuple[int, str]:
+    """`python -m dlcourse ARGS` run in this process (its main()), offline: exit code and stderr."""
+    for name, value in {**OFFLINE, **env}.items():
+        monkeypatch.setenv(name, value)
+    code = main(list(args))
+    return code, capsys.readouterr().err
+
+
+def test_command_line_failures_are_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
-    read_only = tmp_path / "read-only"
-    read_only.mkdir(mode=0o555)
     cases = [  # (command, DLCOURSE_DATA, a piece of the message)
         (["data"], "relative/data", "DLCOURSE_DATA='relative/data' is not an absolute path"),
         (["data", "--no-download"], str(a_file), "it is a file, not a folder"),
         (["bundle", str(tmp_path / "b"), "--no-wheels"], str(a_file), "it is a file, not a folder"),
-        (["data"], str(read_only), f"cannot write Fashion-MNIST into {read_only}"),
     ]
     for args, data, message in cases:
-        run = subprocess.run(_without_root_powers([sys.executable, "-m", "dlcourse", *args]), capture_output=True,
-                             text=True, env={**os.environ, **OFFLINE, "DLCOURSE_DATA": data}, cwd=tmp_path, timeout=300)
-        assert run.returncode == 1, (args, run.stdout, run.stderr)
-        assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr  # no traceback
-        assert message in run.stderr, run.stderr
+        code, err = _cli(monkeypatch, capsys, *args, DLCOURSE_DATA=data)
+        assert code == 1, (args, err)
+        assert err.startswith("error: ") and err.count("\n") == 1, err  # no traceback
+        assert message in err, err
+
+    # A read-only data root, as a learner (root's powers dropped), from a real `python -m dlcourse`.
+    read_only = tmp_path / "read-only"
+    read_only.mkdir(mode=0o555)
+    run = subprocess.run(_without_root_powers([sys.executable, "-m", "dlcourse", "data"]), capture_output=True,
+                         text=True, env={**os.environ, **OFFLINE, "DLCOURSE_DATA": str(read_only)}, cwd=tmp_path,
+                         timeout=300)
+    assert run.returncode == 1, (run.stdout, run.stderr)
+    assert run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
+    assert f"cannot write Fashion-MNIST into {read_only}" in run.stderr, run.stderr
     assert list(read_only.iterdir()) == []  # nothing half-written
 
 
@@ -193,11 +208,6 @@ def test_bundle_carries_the_course_made_pretrained_weights(fashion_root, tmp_pat
 
 # ---- bundle: other platforms from uv.lock, the user's files, interrupted writes -----------------
 
-def _bundle_cli(tmp_path, *args, **env):
-    return subprocess.run([sys.executable, "-m", "dlcourse", "bundle", *args], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=600, env={**os.environ, **OFFLINE, **env})
-
-
 def _quiet_root(fashion_root, tmp_path):
     # the course data, no course-made checkpoints and no weight cache: a small bundle
     root = tmp_path / "root"
@@ -236,31 +246,30 @@ def test_a_windows_bundle_is_resolved_from_the_lock_and_its_wheels_checked(tmp_p
     assert "no wheels for Linux or macOS here: make a bundle with --platform linux or macos" in readme
 
 
-def test_bundle_never_overwrites_the_users_files_and_says_so_in_one_line(fashion_root, tmp_path):
+def test_bundle_never_overwrites_the_users_files_and_says_so_in_one_line(fashion_root, tmp_path, monkeypatch, capsys):
     env = _quiet_root(fashion_root, tmp_path)
     dest = tmp_path / "room"
     dest.mkdir()
     (dest / "README.md").write_text("my own notes\n")
-    run = _bundle_cli(tmp_path, str(dest), "--no-wheels", **env)
-    assert run.returncode == 1 and "Traceback" not in run.stdout
-    assert run.stderr.count("\n") == 1 and "README.md" in run.stderr and "Traceback" not in run.stderr
+    code, err = _cli(monkeypatch, capsys, "bundle", str(dest), "--no-wheels", **env)
+    assert code == 1 and err.count("\n") == 1 and "README.md" in err, err
     assert [p.name for p in dest.iterdir()] == ["README.md"] and (dest / "README.md").read_text() == "my own notes\n"
 
     # Into a fresh folder it works, and again (nothing changed); a notebook the learner edited stops it.
     (dest / "README.md").unlink()
-    assert _bundle_cli(tmp_path, str(dest), "--no-wheels", **env).returncode == 0
-    assert _bundle_cli(tmp_path, str(dest), "--no-wheels", **env).returncode == 0
+    assert _cli(monkeypatch, capsys, "bundle", str(dest), "--no-wheels", **env)[0] == 0
+    assert _cli(monkeypatch, capsys, "bundle", str(dest), "--no-wheels", **env)[0] == 0
     notebook = dest / "notebooks" / "03_mlp_image_classifier.ipynb"
     notebook.write_text(notebook.read_text() + " ")
-    run = _bundle_cli(tmp_path, str(dest), "--no-wheels", **env)
-    assert run.returncode == 1 and "03_mlp_image_classifier.ipynb" in run.stderr and run.stderr.count("\n") == 1
+    code, err = _cli(monkeypatch, capsys, "bundle", str(dest), "--no-wheels", **env)
+    assert code == 1 and "03_mlp_image_classifier.ipynb" in err and err.count("\n") == 1, err
     assert notebook.read_text().endswith(" ")
     assert not [p for p in dest.rglob("*") if p.name.endswith(".part")]
 
 
-def test_bundle_command_line_errors_are_one_line(fashion_root, tmp_path):
+def test_bundle_command_line_errors_are_one_line(fashion_root, tmp_path, monkeypatch, capsys):
     env = _quiet_root(fashion_root, tmp_path)
     (tmp_path / "a-file").write_text("")
     for args in ([str(tmp_path / "a-file"), "--no-wheels"], [str(tmp_path / "b"), "--python", "three"]):
-        run = _bundle_cli(tmp_path, *args, **env)
-        assert run.returncode == 1 and run.stderr.startswith("error: ") and run.stderr.count("\n") == 1, run.stderr
+        code, err = _cli(monkeypatch, capsys, "bundle", *args, **env)
+        assert code == 1 and err.startswith("error: ") and err.count("\n") == 1, err
