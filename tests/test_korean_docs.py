@@ -1,9 +1,7 @@
 """The Korean docs (README.ko.md, docs/instructors.ko.md, docs/glossary.md) stay the same course as
 the English ones: the same commands, the same numbers, links that lead somewhere, every agreed term.
 
-Commands are compared with comments removed (a comment may be Korean); a Korean notebook
-link, notebooks/ko/NAME.ipynb, counts as good while its English notebooks/NAME.ipynb exists,
-since the Korean notebooks are built from the English ones.
+Commands are compared with comments removed (a comment may be Korean).
 """
 
 from __future__ import annotations
@@ -150,10 +148,9 @@ def test_every_relative_link_leads_to_a_file_or_heading(doc):
         path, _, fragment = target.partition("#")
         file = (doc.parent / path).resolve() if path else doc
         relative = file.relative_to(ROOT).as_posix() if file.is_relative_to(ROOT) else None
-        korean_notebook = re.fullmatch(r"notebooks/ko/([^/]+\.ipynb)", relative or "")
         if relative is None:
             broken.append(f"{target} (outside the repository)")
-        elif not file.exists() and not (korean_notebook and (ROOT / "notebooks" / korean_notebook[1]).is_file()):
+        elif not file.exists():
             broken.append(f"{target} (no such file: {relative})")
         elif fragment and file.suffix == ".md" and fragment not in anchors(file):
             broken.append(f"{target} (no heading #{fragment} in {relative})")

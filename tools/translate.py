@@ -48,6 +48,8 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlcourse.files import atomic_write_text
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 LANG = "ko"
@@ -368,10 +370,7 @@ def build(nb_path: Path, force: bool = False) -> str:
     english = json.loads(nb_path.read_text(encoding="utf-8"))
     nb = built(nb_path)
     nb = with_outputs(nb, english, execute(nb))
-    out = korean_path(nb_path)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(notebook_text(nb), encoding="utf-8")
-    tmp.replace(out)  # never a half-written notebook under the final name
+    atomic_write_text(korean_path(nb_path), notebook_text(nb))  # never a half-written notebook
     return "built and executed"
 
 
@@ -391,8 +390,7 @@ def init(nb_path: Path) -> int:
             ordered.append(entry)
     ordered += [e for e in entries.values() if e not in ordered]  # orphans kept: `check` names them
     if added:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(nb_path, ordered), encoding="utf-8")
+        atomic_write_text(path, render(nb_path, ordered))  # the translator's file: never half-written
     return added
 
 
