@@ -319,7 +319,7 @@ def summary(results: dict) -> str:
                      f"{cell_text(c.get('slowest_cell'))} in {(c.get('slowest_cell') or {}).get('notebook', '?')[:2]} "
                      f"(target <= {CELL_TARGET_S} s); the largest peak memory {peak['peak_rss_mb']:.0f} MB "
                      f"({peak['notebook'][:2]}; target <= {c['peak_target_mb']} MB).")
-    if "ratio_text" in (t := s.get("tta", {}).get("plain_torchvision", {})):
+    if (t := s.get("tta", {}).get("plain_torchvision", {})).get("ratio_to_ours"):
         lines.append(f"- Holding the data as tensors: notebook 03's recipe fed per item through torchvision "
                      f"takes {t['ratio_text']} as long to 0.88 test accuracy.")
     if "ratio" in (f := s.get("fit", {})):
