@@ -141,3 +141,24 @@ def test_the_same_boilerplate_labels_in_every_notebook(path):
     for label, variants in LABELS.items():
         for variant in variants:
             assert variant not in text.replace(label, ""), f"{path.name}: {variant!r}, use {label!r}"
+
+
+GLOSS = re.compile(r"([\uac00-\ud7a3]+)\(([a-z][a-z \-]+)\)")  # 한글(english)
+
+
+def glossed_twice(text: str) -> list[str]:
+    """English terms glossed in parentheses more than once in one notebook's prose."""
+    seen: dict[str, int] = {}
+    for m in GLOSS.finditer(text):
+        seen[m.group(2)] = seen.get(m.group(2), 0) + 1
+    return sorted(term for term, n in seen.items() if n > 1)
+
+
+def test_the_gloss_check_catches_a_planted_repeat():
+    assert glossed_twice("풀링(pooling)을 봅니다. 풀링(pooling)은 가중치가 없습니다.") == ["pooling"]
+    assert glossed_twice("풀링(pooling)을 봅니다. 풀링은 가중치가 없습니다.") == []
+
+
+@pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.name)
+def test_an_english_term_is_glossed_once_per_notebook(path):
+    assert glossed_twice(korean_parts(path, ("markdown",))) == [], f"{path.name}: keep the first gloss only"
