@@ -162,3 +162,12 @@ def test_the_gloss_check_catches_a_planted_repeat():
 @pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.name)
 def test_an_english_term_is_glossed_once_per_notebook(path):
     assert glossed_twice(korean_parts(path, ("markdown",))) == [], f"{path.name}: keep the first gloss only"
+
+
+@pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.name)
+def test_questionnaire_questions_end_alike(path):
+    """Every notebook asks its questions in one register: ~나요? / ~가요?, not ~니까? or ~ㄹ까요?."""
+    text = korean_parts(path, ("markdown",))
+    start = text.find("## 확인 문제")
+    questions = text[start:text.find("<summary>", start)]
+    assert re.findall(r"\S*(?:니까|까요)\?", questions) == []
