@@ -501,19 +501,19 @@ def korean():
 # message, and Python's own error message, which stays as Python wrote it.
 KOREAN_LINES = [
     ("03.1", lambda images: images.flatten(start_dim=1), "연습 문제 03.1: 정답입니다."),
-    ("03.1", ..., "연습 문제 03.1: 아직 정답이 아닙니다. 빈칸을 채워 보세요: 위 셀의 `...` 자리에 코드를 쓴 다음, "
+    ("03.1", ..., "연습 문제 03.1: 아직 정답이 아닙니다. 빈칸을 채워 보세요. 위 셀의 `...` 자리에 코드를 쓴 다음, "
                   "두 셀을 다시 실행하세요."),
-    ("02.1", lambda x, W, b: x @ W.T, "연습 문제 02.1: 아직 정답이 아닙니다. 거의 맞았지만 편향이 빠졌습니다: b를 더하세요."),
+    ("02.1", lambda x, W, b: x @ W.T, "연습 문제 02.1: 아직 정답이 아닙니다. 거의 맞았지만 편향이 빠졌습니다. b를 더하세요."),
     ("04.1", lambda sizes: sizes[0] * sizes[1] + sizes[1],
-     "연습 문제 04.1: 아직 정답이 아닙니다. [784, 100, 10]에서 답은 78,500개인데, 실제 층의 파라미터는 79,510개입니다: "
+     "연습 문제 04.1: 아직 정답이 아닙니다. [784, 100, 10]에서 답은 78,500개인데, 실제 층의 파라미터는 79,510개입니다. "
      "이웃한 두 크기 a, b마다 nn.Linear(a, b)에 가중치 a*b개와 편향 b개가 있습니다."),
     ("03.1", lambda images: images.reshape(784, -1),
      "연습 문제 03.1: 아직 정답이 아닙니다. 결과의 모양(shape)이 (784, 3)입니다. (3, 784) 모양이어야 합니다. "
-     "각 행에는 이미지 한 장의 픽셀 784개가 윗줄부터 차례로 들어가야 합니다: images.flatten(start_dim=1)"),
+     "각 행에는 이미지 한 장의 픽셀 784개가 윗줄부터 차례로 들어가야 합니다. images.flatten(start_dim=1)을 써 보세요."),
     ("07.4", lambda logits, y: (logits.argmax(dim=1) == y).float().mean().item(),
-     "연습 문제 07.4: 아직 정답이 아닙니다. 그 값은 정확도입니다: 오차율은 틀린 비율, 즉 1 - 정확도입니다."),
+     "연습 문제 07.4: 아직 정답이 아닙니다. 그 값은 정확도입니다. 오차율은 틀린 비율, 즉 1 - 정확도입니다."),
     ("02.1", lambda x, W, b: x @ W + b,
-     "연습 문제 02.1: 아직 정답이 아닙니다. 작성한 코드를 실행하다가 RuntimeError 예외가 발생했습니다: "
+     "연습 문제 02.1: 아직 정답이 아닙니다. 작성한 코드를 실행하다가 RuntimeError 예외가 발생했습니다. "
      "mat1 and mat2 shapes cannot be multiplied (4x3 and 2x3)"),
 ]
 
@@ -537,7 +537,7 @@ def test_summary_prints_korean(korean, monkeypatch, capsys):
 def test_a_name_in_a_hint_is_translated_too(korean):
     with pytest.raises(exercises.NotYet) as caught:
         exercises._tensor([1, 2], exercises.Text("the image"))
-    assert str(caught.value) == "이미지의 타입이 list입니다: 텐서여야 합니다."
+    assert str(caught.value) == "이미지의 타입이 list입니다. 텐서여야 합니다."
 
 
 def test_a_missing_or_broken_translation_prints_english(korean, monkeypatch, capsys):
