@@ -35,6 +35,7 @@ html_theme_options = {
     "article_header_end": ["dlcourse-buttons.html", "article-header-buttons.html"],
     "show_navbar_depth": 1,
 }
+html_context = {"default_mode": "auto"}  # light or dark as the reader's system says
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["fonts/noto-sans-kr.css", "dlcourse.css"]

@@ -20,7 +20,7 @@ prints nothing outside Colab) is left out, and a link to a file that is not a pa
 to that file on GitHub at the release tag. A link to a file that does not exist stops the build,
 naming the page and the link. Hangul is set in Noto Sans KR (SIL Open Font License), shipped with
 the site from npm's @fontsource/noto-sans-kr (`make book` installs it into .book/node/): only the
-pieces (unicode-range subsets) holding the Hangul the pages use, in two weights.
+pieces (unicode-range subsets) holding the Hangul the pages use, in two weights, for Hangul only.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def page_context(page: Page, hub_url: str = "", root: Path = ROOT) -> dict:
 
 
 # [text](target) and ![alt](target), not images given by URL; `<...>` targets are not used here.
+REMOTE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(https?://[^)\s]+\)")
 LINK = re.compile(r"(!?\[[^\]\n]*\]\()([^)\s]+)(\))")
 
 
@@ -143,7 +144,8 @@ def prepare(src: Path, root: Path = ROOT) -> list[Page]:
                     cell["source"] = rewrite_links("".join(cell["source"]), page.source, site, root, release)
             text = json.dumps(nb, ensure_ascii=False, indent=1)
         else:
-            text = rewrite_links(text, page.source, site, root, release)
+            # an image from the internet (the READMEs' Colab badges) becomes its text: nothing is fetched
+            text = REMOTE_IMAGE.sub(r"\1", rewrite_links(text, page.source, site, root, release))
         if page.docname == "index":  # the root page holds the navigation: both languages
             for lang, caption in (("en", "English"), ("ko", "한국어")):
                 docs = [p.docname for p in site_pages if p.lang == lang and p.docname != "index"]
@@ -169,7 +171,7 @@ def ship_font(used: set[str], static: Path, package: Path = FONT_PACKAGE) -> int
     """Copy the Noto Sans KR pieces that hold `used` into static/fonts/; write noto-sans-kr.css.
 
     Returns the number of font files. Only pieces whose unicode-range holds a character in use,
-    and none holding basic Latin (the theme's fonts set Latin)."""
+    each piece's ranges below U+0100 dropped (the theme's fonts set Latin and digits)."""
     if not (package / "400.css").is_file():
         raise SystemExit(f"tools/book.py: the Korean web font is missing ({package.relative_to(ROOT)}): "
                          "run `make book` (it installs @fontsource/noto-sans-kr with npm), or "
@@ -181,10 +183,10 @@ def ship_font(used: set[str], static: Path, package: Path = FONT_PACKAGE) -> int
     for weight in FONT_WEIGHTS:
         css = (package / f"{weight}.css").read_text(encoding="utf-8")
         for face in re.findall(r"@font-face\s*{[^}]*}", css):
-            spec = re.search(r"unicode-range:\s*([^;]+);", face).group(1)
-            ranges = _ranges(spec)
-            if any(lo <= 0x7a and hi >= 0x41 for lo, hi in ranges):
-                continue
+            # Latin and digits stay in the theme's fonts: keep only the piece's ranges past U+00FF
+            ranges = [(lo, hi) for lo, hi in _ranges(re.search(r"unicode-range:\s*([^;]+);", face).group(1))
+                      if lo > 0xff]
+            spec = ",".join(f"U+{lo:x}" + (f"-{hi:x}" if hi != lo else "") for lo, hi in ranges)
             if not any(lo <= c <= hi for c in codes for lo, hi in ranges):
                 continue
             woff2 = re.search(r"url\(\./files/([^)]+\.woff2)\)", face).group(1)
