@@ -13,11 +13,12 @@ LAB_STAMP := $(VENV)/.installed-lab
 STAMP  := $(VENV)/.installed
 HUB_STAMP := $(VENV)/.hub-installed
 HUB_PROXY := .hub/node/node_modules/.bin/configurable-http-proxy
+BOOK_FONT := .book/node/node_modules/@fontsource/noto-sans-kr/400.css
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute ko solutions bench doctor hub hub-install clean
+.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute ko solutions bench doctor hub hub-install book clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
@@ -29,6 +30,7 @@ help:
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds), then make ko"
 	@echo "make ko       build the Korean notebooks (notebooks/ko/) from the English ones and the translations"
 	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
+	@echo "make book     build the course's website into build/book/ (HUB_URL=... adds a room-server button)"
 	@echo "make bench    measure speed (writes bench/results.json); AGAINST=REF before/after, QUICK=1 smoke run, README=1 update the READMEs"
 
 venv: $(LAB_STAMP)
@@ -47,7 +49,7 @@ $(LAB_STAMP): pyproject.toml uv.lock | $(UV)
 
 # The same plus the test group (pytest, papermill, nbval, Playwright, ...).
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(SYNC) --group test
+	$(SYNC) --group test --group book
 	@touch $@ $(LAB_STAMP)
 
 # Fashion-MNIST: data root, else Debian's package, else download; with none of them and apt as
@@ -75,11 +77,11 @@ JOBS ?= 2
 XDIST = $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadgroup --no-loadscope-reorder)
 KERNEL_THREADS = $$(( $$(nproc) / $(JOBS) > 1 ? $$(nproc) / $(JOBS) : 1 ))
 
-test: $(STAMP) data $(HUB_STAMP)
+test: $(STAMP) data $(HUB_STAMP) $(BOOK_FONT)
 	OMP_NUM_THREADS=$(KERNEL_THREADS) $(PY) -m pytest tests -q $(XDIST) --durations=15
 
 # The same, split in two: everything but the notebooks' runs and the browser; then those.
-test-unit: $(STAMP) data $(HUB_STAMP)
+test-unit: $(STAMP) data $(HUB_STAMP) $(BOOK_FONT)
 	OMP_NUM_THREADS=$(KERNEL_THREADS) $(PY) -m pytest tests -q -m "not notebook and not browser" $(XDIST) --durations=10
 
 test-notebooks: $(STAMP) data
@@ -131,6 +133,16 @@ $(HUB_STAMP): $(LAB_STAMP) pyproject.toml uv.lock
 # As root: users and homes in [room] root, then the hub on [hub] ip:port until Ctrl-C.
 hub: $(HUB_STAMP) data
 	$(PY) -m dlcourse hub
+
+# The course's website (tools/book.py): Sphinx with myst-nb reads the committed notebooks as executed
+# (never running them) into build/book/; the Korean web font comes from npm into .book/node/.
+# HUB_URL=http://ROOM-SERVER:8000 adds an "open in the room server" button to every notebook.
+$(BOOK_FONT):
+	@command -v npm >/dev/null || { echo "make book needs Node.js and npm for its Korean web font (apt-get install nodejs npm)"; exit 1; }
+	npm install -q --prefix .book/node --no-fund --no-audit @fontsource/noto-sans-kr@5.3.0
+
+book: $(STAMP) $(BOOK_FONT)
+	$(PY) tools/book.py --out build/book $(if $(HUB_URL),--hub-url $(HUB_URL))
 
 clean:
 	rm -rf build .pytest_cache
