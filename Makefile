@@ -93,12 +93,12 @@ course: $(STAMP) data
 
 # QUICK=1: a smoke run of every section at tiny sizes (figures not meaningful);
 # README=1: rewrite README.md's summary and bench/README.md's table from this run; THREADS=N: torch threads.
-# Then the room server's load test (bench/hub.py: K = 1, 2, 4, 8 learners running notebook 03 at once
-# through JupyterHub, as root; bench/hub.json). QUICK=1 runs it with 1 and 2 learners, 1 epoch.
+# Then the room server's load test (dlcourse/workshop/loadtest.py: K = 1, 2, 4, 8 learners running
+# notebook 03 at once through JupyterHub, as root; bench/hub.json). QUICK=1: 1 and 2 learners, 1 epoch.
 bench: $(STAMP) data $(HUB_STAMP)
 	$(PY) -m bench.bench $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(README)),--readme) \
 	  $(if $(THREADS),--threads $(THREADS))
-	$(PY) -m bench.hub $(if $(filter-out 0,$(QUICK)),--learners 1 2 --epochs 1 --out bench/raw/hub-quick.json)
+	$(PY) -m dlcourse.workshop.loadtest $(if $(filter-out 0,$(QUICK)),--learners 1 2 --epochs 1 --out bench/raw/hub-quick.json)
 
 execute: $(STAMP) data
 	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \

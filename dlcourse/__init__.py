@@ -5,9 +5,11 @@ Fashion-MNIST, in-memory loaders), `imagefiles` (your own image files: data.list
 a Dataset), `train` (the training loop and evaluation), `models` (the course's models and
 counting), `transfer` (torchvision's models, new output layers, ImageNet weights, checkpoints),
 `plots` (figures that take data and return axes), `files` (atomic writes, metrics),
-`exercises` (the checks behind every exercise; `exercises_ko`, their Korean feedback),
-`workshop` (doctor, bundle), `hub` and `hubauth` (the room server). Import explicitly, e.g.
-`from dlcourse.train import fit`.
+`exercises` (the checks behind every exercise; `exercises_ko`, their Korean feedback). The
+notebooks import only these. Import explicitly, e.g. `from dlcourse.train import fit`.
+
+The course's operations live apart, in `dlcourse.workshop` (doctor, bundle, the room server and
+its load test); nothing here imports them, and `python -m dlcourse` loads them only when asked.
 """
 
 __version__ = "0.1.0"

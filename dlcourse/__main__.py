@@ -2,8 +2,8 @@
 
 data    make Fashion-MNIST ready in the data root
 doctor  check this computer for the course (never downloads); exit 1 with advice on a problem
-bundle  gather what a room without internet needs into DIR (see dlcourse/workshop.py)
-hub     serve the course to a room of browsers with JupyterHub (see dlcourse/hub.py)
+bundle  gather what a room without internet needs into DIR (see dlcourse/workshop/bundle.py)
+hub     serve the course to a room of browsers with JupyterHub (see dlcourse/workshop/hub.py)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def _bundle(args: argparse.Namespace) -> int:
     from urllib.error import URLError
 
     from dlcourse.data import DataUnavailableError
-    from dlcourse.workshop import BundleError, bundle
+    from dlcourse.workshop.bundle import BundleError, bundle
 
     try:
         bundle(args.dir, wheels=not args.no_wheels, platforms=args.platform, python=args.python)
@@ -68,11 +68,11 @@ def _run(args: argparse.Namespace) -> int:
 
         ensure_fashion_mnist(download=not args.no_download)
     elif args.command == "doctor" and args.room:
-        from dlcourse.hub import room_doctor
+        from dlcourse.workshop.hub import room_doctor
 
         return room_doctor(args.room)
     elif args.command == "doctor":
-        from dlcourse.workshop import doctor
+        from dlcourse.workshop.doctor import doctor
 
         return doctor()
     elif args.command == "bundle":
@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
                   "run the same command again to finish it", file=sys.stderr)
             return 130
     elif args.command == "hub":
-        from dlcourse.hub import DEFAULT_CONFIG, load_config, serve
+        from dlcourse.workshop.hub import DEFAULT_CONFIG, load_config, serve
 
         return serve(load_config(args.config or DEFAULT_CONFIG))
     return 0

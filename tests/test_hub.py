@@ -1,6 +1,6 @@
-"""The workshop room server (dlcourse.hub): config errors, thread caps, and on a real JupyterHub
+"""The workshop room server (dlcourse.workshop.hub): config errors, thread caps, and on a real JupyterHub
 on loopback, with real Unix users: one learner cannot read or change another's files or kernels,
-and two learners run notebook 03 at once through their own servers (bench/hub.py at K=2)."""
+and two learners run notebook 03 at once through their own servers (dlcourse/workshop/loadtest.py at K=2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse import hub as room
+from dlcourse.workshop import hub as room
 
 NB03 = "03_mlp_image_classifier.ipynb"
 
@@ -67,7 +67,7 @@ def test_room_doctor_counts_memory():
 @pytest.fixture(scope="module")
 def two_learners():
     """A room of two learners on loopback with their servers started; torn down after."""
-    from bench.hub import Learner, room_config
+    from dlcourse.workshop.loadtest import Learner, room_config
 
     base = Path(tempfile.mkdtemp(prefix="dlcourse-room-test-"))
     base.chmod(0o755)
@@ -95,7 +95,7 @@ def two_learners():
 @needs_root
 @needs_proxy
 def test_wrong_password_gets_no_token(two_learners):
-    from bench.hub import Learner
+    from dlcourse.workshop.loadtest import Learner
 
     cfg, (a, _) = two_learners
     with pytest.raises(Exception, match="403"):
@@ -164,8 +164,8 @@ print(json.dumps(found))
 @needs_root
 @needs_proxy
 def test_two_learners_run_notebook_03_at_once():
-    """bench/hub.py at K=2, notebook 03 cut to 1 epoch: both metrics files present and right."""
-    from bench.hub import run_load
+    """dlcourse/workshop/loadtest.py at K=2, notebook 03 cut to 1 epoch: both metrics files present and right."""
+    from dlcourse.workshop.loadtest import run_load
 
     result = run_load(2, timeout=1500, epochs=1)
     assert result["all_metrics_right"], json.dumps(result["rows"], indent=1)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import dlcourse
-from dlcourse import workshop
+from dlcourse.workshop import bundle, doctor
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -43,7 +43,7 @@ def test_the_lock_is_current():
 
 @pytest.mark.parametrize("python", ["3.11", "3.12", "3.13", "3.14"])
 def test_the_lock_resolves_for_every_platform_and_only_linux_gets_nvidia(python):
-    found = {key: {w.name: w for w in workshop.locked_wheels(key, python)} for key in workshop.PLATFORMS}
+    found = {key: {w.name: w for w in bundle.locked_wheels(key, python)} for key in bundle.PLATFORMS}
     for key, wheels in found.items():
         assert {"torch", "torchvision", "jupyterlab", "ipywidgets", "matplotlib"} <= set(wheels), key
         assert wheels["torch"].version == "2.14.1" and wheels["torchvision"].version == "0.29.1"
@@ -59,7 +59,7 @@ def test_learners_get_no_test_tools_and_the_test_group_has_them():
     assert {"pytest", "playwright", "hypothesis", "pyyaml", "uv"} <= test and not test & learners
     assert {"ipywidgets", "nbformat", "jupyterlab"} <= learners
     assert "jupyterhub" in {_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["hub"]}
-    locked = {w.name for w in workshop.locked_wheels("linux", "3.11")}  # what `make lab` installs
+    locked = {w.name for w in bundle.locked_wheels("linux", "3.11")}  # what `make lab` installs
     assert not {"pytest", "playwright", "hypothesis", "jupyterhub"} & locked
 
 
@@ -72,8 +72,8 @@ def test_environment_yml_pins_the_dependencies_at_the_locked_versions():
     listed = dict(r.split("==") for r in pip_section if not r.startswith("-"))
     wanted = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
     assert set(listed) == wanted, f"only in pyproject: {wanted - set(listed)}; only in environment.yml: {set(listed) - wanted}"
-    for key in workshop.PLATFORMS:
-        locked = {w.name: w.version for w in workshop.locked_wheels(key, "3.11")}
+    for key in bundle.PLATFORMS:
+        locked = {w.name: w.version for w in bundle.locked_wheels(key, "3.11")}
         assert {n: locked[n] for n in listed} == listed, f"environment.yml differs from uv.lock for {key}"
 
 
@@ -82,10 +82,10 @@ def test_the_floors_are_what_the_course_was_run_on():
     # floors are the versions uv.lock pins, the only ones the course was tested with.
     assert PYPROJECT["project"]["requires-python"] == ">=3.11"
     floors = {_name(r): _floor(r) for r in PYPROJECT["project"]["dependencies"] if ">=" in r}
-    locked = {w.name: w.version for w in workshop.locked_wheels("linux", "3.11")}
+    locked = {w.name: w.version for w in bundle.locked_wheels("linux", "3.11")}
     for name in ("torch", "torchvision"):
         assert floors[name] == tuple(map(int, locked[name].split("."))), name
-    assert workshop.MIN_PYTHON == (3, 11)
+    assert doctor.MIN_PYTHON == (3, 11)
 
 
 def test_version_is_importable_and_semantic():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse import workshop
+from dlcourse.workshop import bundle, doctor
 from dlcourse.__main__ import main
 from dlcourse.data import FASHION_FILES
 
@@ -131,22 +131,22 @@ def test_kernel_check_fails_when_the_kernel_cannot_import_dlcourse(tmp_path, mon
         "argv": [str(bad_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (elsewhere)", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    check = workshop.check_kernel()
+    check = doctor.check_kernel()
     assert check.status == "FAIL"
     assert "cannot import dlcourse" in check.detail and str(bad_python) in check.detail
     assert "ipykernel install --user" in check.advice
 
     monkeypatch.delenv("JUPYTER_PATH")
-    assert workshop.check_kernel().status == "ok"
+    assert doctor.check_kernel().status == "ok"
 
 
 def test_doctor_notes_a_cuda_build_of_torch_without_an_nvidia_gpu():
     import torch
 
-    check = workshop.check_torch_build()
-    if torch.version.cuda and not torch.cuda.is_available() and not workshop._nvidia_gpu_present():
+    check = doctor.check_torch_build()
+    if torch.version.cuda and not torch.cuda.is_available() and not doctor._nvidia_gpu_present():
         # PyPI's Linux torch on a computer without an NVIDIA GPU (this project's test machine)
-        size = workshop.cuda_libraries_size()
+        size = doctor.cuda_libraries_size()
         assert size > 1e9  # the NVIDIA packages installed next to torch
         assert check.status == "note" and f"{size / 1e9:.1f} GB" in check.detail and "no NVIDIA GPU" in check.detail
         assert "CPU build" in check.advice and "README.md" in check.advice
@@ -155,8 +155,8 @@ def test_doctor_notes_a_cuda_build_of_torch_without_an_nvidia_gpu():
 
 
 def test_report_marks_failures_and_gives_advice():
-    text = workshop.report([workshop.Check("torch", "ok", "2.0"),
-                            workshop.Check("Fashion-MNIST", "FAIL", "0 of 4 files", "run this")])
+    text = doctor.report([doctor.Check("torch", "ok", "2.0"),
+                            doctor.Check("Fashion-MNIST", "FAIL", "0 of 4 files", "run this")])
     assert "  FAIL  Fashion-MNIST" in text and "-> run this" in text and "1 problem(s)" in text
 
 
@@ -200,7 +200,7 @@ def test_bundle_carries_the_course_made_pretrained_weights(fashion_root, tmp_pat
     save_checkpoint(SmallCNN(), root / "checkpoints" / "cnn.pt")
     monkeypatch.setenv("DLCOURSE_DATA", str(root))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-cache"))
-    dest = workshop.bundle(tmp_path / "bundle", wheels=False)
+    dest = bundle.bundle(tmp_path / "bundle", wheels=False)
     copied = dest / "data" / "checkpoints" / "cnn.pt"
     assert copied.read_bytes() == (root / "checkpoints" / "cnn.pt").read_bytes()
     load_checkpoint(SmallCNN(), copied)
@@ -218,7 +218,7 @@ def _quiet_root(fashion_root, tmp_path):
 
 
 def test_a_windows_bundle_is_resolved_from_the_lock_and_its_wheels_checked(tmp_path):
-    wheels = workshop.locked_wheels("windows", "3.11")
+    wheels = bundle.locked_wheels("windows", "3.11")
     names = {w.name for w in wheels}
     assert {"torch", "torchvision", "jupyterlab", "pywinpty"} <= names  # pywinpty: Windows only
     assert not [n for n in names if n.startswith(("nvidia-", "cuda-")) or n == "triton"]
@@ -230,17 +230,17 @@ def test_a_windows_bundle_is_resolved_from_the_lock_and_its_wheels_checked(tmp_p
     # Download the three smallest (a few kB each), checked against the lock's sha256 ...
     small = sorted(wheels, key=lambda w: w.size)[:3]
     folder = tmp_path / "wheels"
-    workshop.download_wheels(small, folder)
+    bundle.download_wheels(small, folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(w.filename for w in small)
     for w in small:
         assert hashlib.sha256((folder / w.filename).read_bytes()).hexdigest() == w.sha256
     # ... and a file that is not what the lock says never gets its final name.
     wrong = small[0]._replace(filename="wrong-1.0-py3-none-any.whl", sha256="0" * 64)
-    with pytest.raises(workshop.BundleError, match="does not have the sha256"):
-        workshop.download_wheels([wrong], folder)
+    with pytest.raises(bundle.BundleError, match="does not have the sha256"):
+        bundle.download_wheels([wrong], folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(w.filename for w in small)
 
-    readme = workshop.bundle_readme({"windows": [f"{w.name}=={w.version}" for w in wheels]}, "3.11", {}, False)
+    readme = bundle.bundle_readme({"windows": [f"{w.name}=={w.version}" for w in wheels]}, "3.11", {}, False)
     assert 'pip install --no-index --find-links "$BUNDLE\\wheels" -r "$BUNDLE\\requirements-windows.txt"' in readme
     assert "py -3.11 -m venv .venv" in readme and "torch==2.14.1" in readme
     assert "no wheels for Linux or macOS here: make a bundle with --platform linux or macos" in readme

@@ -1,4 +1,4 @@
-"""The room server's login (dlcourse.hub): a name from the room's list and its password."""
+"""The room server's login (dlcourse.workshop.hub): a name from the room's list and its password."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ the peak memory of the learners' processes (servers and kernels) summed, and whe
 learner's metrics file is there and right (test accuracy >= 0.88). Bounded: each learner stops at
 its deadline, then the hub, the users and the room are removed.
 
-Usage: python -m bench.hub [--learners 1 2 4 8] [--epochs N] [--timeout 1800] [--out bench/hub.json]
+Usage: python -m dlcourse.workshop.loadtest [--learners 1 2 4 8] [--epochs N] [--timeout 1800] [--out bench/hub.json]
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def _drop_stale_users(names) -> None:
 
 def room_config(k: int, root: Path, prefix: str = "dlcload"):
     """A throwaway room for k learners on loopback: its own users, state and port."""
-    from dlcourse.hub import load_config
+    from dlcourse.workshop.hub import load_config
 
     _drop_stale_users([f"{prefix}admin", *(f"{prefix}{i:02d}" for i in range(1, k + 1))])
     return load_config(ip="127.0.0.1", port=free_port(), root=root, state=root / "state",
@@ -237,7 +237,7 @@ def run_load(k: int, timeout: float = 1800.0, epochs: int | None = None) -> dict
     """Start a room for k learners, run them all at once, tear it all down; one table row."""
     import pwd
 
-    from dlcourse import hub as room
+    from dlcourse.workshop import hub as room
 
     root = Path(tempfile.mkdtemp(prefix="dlcourse-room-"))
     root.chmod(0o755)
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the load table; write it as JSON; print it as markdown."""
     import os
 
-    parser = argparse.ArgumentParser(prog="python -m bench.hub", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m dlcourse.workshop.loadtest", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per learner at most")
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for k in args.learners:  # written after each K: a stopped run keeps what it measured
         results.append(run_load(k, args.timeout, args.epochs))
-        out = {"started": started, "command": "python -m bench.hub " + " ".join(argv or sys.argv[1:]),
+        out = {"started": started, "command": "python -m dlcourse.workshop.loadtest " + " ".join(argv or sys.argv[1:]),
                "cores": os.cpu_count(), "loadavg_before": load, "loadavg_after": os.getloadavg(),
                "results": results}
         tmp = Path(args.out).with_suffix(".tmp")

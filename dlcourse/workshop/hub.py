@@ -30,9 +30,9 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dlcourse.workshop import Check, report
+from dlcourse.workshop.doctor import Check, report
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the clone: dlcourse/workshop/hub.py
 DEFAULT_CONFIG = REPO / "workshop" / "hub.toml"
 NODE_DIR = REPO / ".hub" / "node"  # `make hub` installs configurable-http-proxy here
 PROXY_VERSION = "5.3.0"
@@ -281,7 +281,7 @@ def write_hub_config(cfg: HubConfig) -> Path:
         "JupyterHub": {"ip": cfg.ip, "port": cfg.port, "hub_ip": "127.0.0.1", "hub_port": cfg.port + 2,
                        "db_url": f"sqlite:///{cfg.state / 'jupyterhub.sqlite'}",
                        "cookie_secret_file": str(cfg.state / "jupyterhub_cookie_secret"),
-                       "authenticator_class": "dlcourse.hubauth.RoomAuthenticator"},
+                       "authenticator_class": "dlcourse.workshop.hubauth.RoomAuthenticator"},
         "ConfigurableHTTPProxy": {"command": [proxy_command()], "api_url": f"http://127.0.0.1:{cfg.port + 1}",
                                   "pid_file": str(cfg.state / "proxy.pid")},
         "RoomAuthenticator": {"passwords": passwords(cfg)},
