@@ -3,8 +3,8 @@
 The hub starts it (`python -m dlcourse.workshop.roompage STATE/room.json`, as root, so it can
 read the learners' 0700 homes). JupyterHub's OAuth lets in only a user holding
 access:services!service=room, which only the admin role has: a learner gets 403 from the hub
-and, should a token reach the page anyway, from the page itself. The page asks /api/table every
-2 s and redraws the table; nothing is fetched from outside the machine.
+and, should a token reach the page anyway, from the page itself. The page asks api/table every
+2 s (with the page's XSRF token, as JupyterHub wants of fetch()) and redraws the table; nothing is fetched from outside the machine.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ td,th{border:1px solid #ccc;padding:3px 6px;text-align:center} td.l{text-align:l
 const ago = t => t ? Math.max(0, Math.round(Date.now() / 1000 - t)) + " s ago" : "-";
 const esc = s => String(s).replace(/[&<>"]/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"})[c]);
 async function draw() {
-  const r = await fetch("api/table", {credentials: "same-origin"});
+  const r = await fetch("api/table", {credentials: "same-origin", headers: {"X-XSRFToken": "{xsrf}"}});
   if (!r.ok) { document.getElementById("warn").textContent = "page error " + r.status; return; }
   const d = await r.json();
   document.querySelector("#room thead").innerHTML = "<tr><th>learner</th>" +
@@ -69,7 +69,8 @@ class Page(HubOAuthenticated, web.RequestHandler):
     def get(self) -> None:
         self.check_admin()
         self.set_header("Cache-Control", "no-store")
-        self.finish(PAGE)
+        token = self.xsrf_token  # a fetch() carries it: the hub's cookie alone is not enough there
+        self.finish(PAGE.replace("{xsrf}", token.decode() if isinstance(token, bytes) else token))
 
 
 class Table(Page):
