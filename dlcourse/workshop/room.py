@@ -54,6 +54,15 @@ def course_exercises(folder: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _own(home: Path, path: Path) -> bool:
+    """`path` is in the learner's home itself: no link on the way (root never writes or reads
+    through a link a learner made, e.g. notebooks/ -> /etc)."""
+    try:
+        return not path.is_symlink() and path.parent.resolve() == home.resolve() / path.parent.relative_to(home)
+    except (OSError, ValueError):
+        return False
+
+
 def read_progress(home: Path) -> tuple[dict[str, dict], float | None]:
     """One learner's {exercise: {"state", "t", "hints"}} and the time of their last record.
 
@@ -61,7 +70,7 @@ def read_progress(home: Path) -> tuple[dict[str, dict], float | None]:
     where nothing was tried yet, so Run All on a fresh copy never hides work already done."""
     path = home / PROGRESS_FILE
     try:
-        if path.is_symlink():
+        if not _own(home, path):
             return {}, None
         lines = path.read_bytes().decode("utf-8", "replace").splitlines()
     except OSError:
@@ -226,12 +235,16 @@ def _read_nb(path: Path) -> dict | None:
 
 
 def _write_as(path: Path, text: str, user: pwd.struct_passwd) -> None:
-    # Beside, then renamed (a learner never sees half a notebook), owned by the learner.
-    tmp = path.with_name(f".{path.name}.handout")
-    tmp.write_text(text, encoding="utf-8")
+    # A new file of a random name (never through a link), then renamed: a learner never sees
+    # half a notebook; owned by the learner.
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".handout", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     os.chown(tmp, user.pw_uid, user.pw_gid)
-    tmp.chmod(0o644)
-    tmp.replace(path)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def _dump(nb: dict) -> str:
@@ -246,11 +259,12 @@ def handout_account(cfg, name: str, source: Path, stamp: str) -> dict:
     for rel in course_notebooks(source):
         theirs_text = (source / rel).read_text(encoding="utf-8")
         mine_path, base_path = home / "notebooks" / rel, base_dir / rel
-        if mine_path.is_symlink():
+        if not _own(home, mine_path):
             continue  # never write through a learner's link
         if not mine_path.exists():
             if not base_path.exists():  # a new notebook (one the learner deleted stays deleted)
-                mine_path.parent.mkdir(exist_ok=True)
+                if not mine_path.parent.is_dir():
+                    continue
                 _write_as(mine_path, theirs_text, user)
                 done["added"].append(str(rel))
             continue
@@ -361,10 +375,12 @@ def collect(cfg, out: Path | None = None) -> Path:
     table = room_table(cfg)
     for name in cfg.learners:
         home = cfg.home(name)
+        if not _own(home, home / "notebooks"):
+            continue
         for p in _regular_files(home / "notebooks"):
             files[f"{name}/{p.relative_to(home).as_posix()}"] = p
         progress = home / PROGRESS_FILE
-        if progress.is_file() and not progress.is_symlink():
+        if progress.is_file() and _own(home, progress):
             files[f"{name}/progress.jsonl"] = progress
     rows = [",".join(["learner", *table["exercises"]])]
     rows += [",".join([r["learner"], *(r["states"].get(ex, "not tried") for ex in table["exercises"])])
