@@ -234,8 +234,10 @@ def test_the_room_end_to_end(room):
     for me in (a, b):
         assert me.api("GET", "contents/notebooks/08_extra.ipynb").json()["content"]["cells"][0]["source"] == "# A new notebook"
 
-    # Collect: both learners' notebooks and progress, the instructor's only.
+    # Collect: both learners' notebooks and progress, the instructor's only; a learner's link is not followed.
+    os.symlink("/etc/shadow", cfg.home(a_name) / "notebooks" / "stolen.ipynb")
     out = collect(cfg)
+    assert not (out / a_name / "notebooks" / "stolen.ipynb").exists()
     admin = pwd.getpwnam(cfg.admin)
     assert out.parent == cfg.home(cfg.admin) and out.stat().st_uid == admin.pw_uid
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
@@ -249,3 +251,38 @@ def test_the_room_end_to_end(room):
     zipped = collect(cfg, cfg.home(cfg.admin) / "work.zip")
     assert stat.S_IMODE(zipped.stat().st_mode) == 0o600
     assert f"{b_name}/notebooks/{NB01}" in zipfile.ZipFile(zipped).namelist()
+
+
+@needs_root
+def test_an_idle_server_is_stopped_and_its_work_kept():
+    """jupyterhub-idle-culler, as the hub runs it from [health] idle_timeout (here 20 s)."""
+    from dataclasses import replace
+
+    from dlcourse.workshop import hub
+    from dlcourse.workshop.loadtest import Learner, room_config
+
+    if not (hub.NODE_DIR / "node_modules" / ".bin" / "configurable-http-proxy").exists() \
+            and not shutil.which("configurable-http-proxy"):
+        pytest.skip("configurable-http-proxy is not installed: `make hub-install`")
+    base = Path(tempfile.mkdtemp(prefix="dlcourse-room-test-"))
+    base.chmod(0o755)
+    cfg = replace(room_config(1, base, prefix="dlcidle"), idle_timeout=20)
+    assert any("--timeout=20" in s["command"] for s in hub.services(cfg) if s["name"] == "idle-culler")
+    with (base.parent / f"{base.name}.log").open("w") as log:
+        proc = hub.start_hub(cfg, log=log)
+        try:
+            hub.wait_until_up(cfg, proc)
+            me = Learner(hub.hub_url(cfg), cfg.learners[0], hub.passwords(cfg)[cfg.learners[0]])
+            me.login()
+            me.start_server(600)
+            assert me.api("PUT", "contents/notebooks/mine.txt", json={"type": "file", "format": "text",
+                                                                       "content": "my work"}).ok
+            deadline = time.monotonic() + 300
+            while me.http.get(f"{me.base}hub/api/users/{me.name}", timeout=60).json()["servers"]:
+                assert time.monotonic() < deadline, "the idle server was not stopped within 300 s"
+                time.sleep(2)
+            assert (cfg.home(me.name) / "notebooks" / "mine.txt").read_text() == "my work"
+        finally:
+            hub.stop_hub(proc)
+            hub.remove_room(cfg)
+    Path(log.name).unlink()
