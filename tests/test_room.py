@@ -201,6 +201,7 @@ def test_the_room_end_to_end(room):
     print(f"\nfrom the second check to the page showing both: {time.monotonic() - checked:.1f} s")
     assert page.locator('tr[data-learner] td[data-ex="01.2"]').first.text_content() == "not tried"
     assert "Most stuck: exercise 01.1 (1 of 2" in page.text_content("#stuck")
+    assert "running" in page.text_content(f'tr[data-learner="{a_name}"]')  # the hub's view, through the page's role
 
     # An update: a new notebook, and a changed cell that learner a edited too.
     mine = a.api("GET", f"contents/notebooks/{NB01}").json()["content"]

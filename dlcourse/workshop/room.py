@@ -251,9 +251,17 @@ def _dump(nb: dict) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def _user(cfg, name: str) -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise RuntimeError(f"there is no Unix user {name!r} for the room's account: start the room once "
+                           "(`sudo make hub`) with this workshop/hub.toml first") from None
+
+
 def handout_account(cfg, name: str, source: Path, stamp: str) -> dict:
     """Merge the course in `source` into one account's notebooks; what happened to each file."""
-    user = pwd.getpwnam(name)
+    user = _user(cfg, name)
     home, base_dir = cfg.home(name), cfg.root / "course"
     done = {"updated": [], "added": [], "kept_beside": []}
     for rel in course_notebooks(source):
@@ -367,7 +375,7 @@ def _regular_files(folder: Path):
 def collect(cfg, out: Path | None = None) -> Path:
     """Every learner's notebooks and progress into `out` (a folder, or a .zip), named by learner,
     with progress.csv (learners x exercises); owned by the instructor's user, 0700 / 0600."""
-    admin = pwd.getpwnam(cfg.admin)
+    admin = _user(cfg, cfg.admin)
     out = Path(out) if out else cfg.home(cfg.admin) / f"collected-{time.strftime('%Y%m%d-%H%M%S')}"
     if out.exists():
         raise FileExistsError(f"{out} already exists: name a new folder or .zip")
