@@ -29,7 +29,7 @@ help:
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds), then make ko"
 	@echo "make ko       build the Korean notebooks (notebooks/ko/) from the English ones and the translations"
 	@echo "make solutions write every notebook with its exercises solved to build/solutions/"
-	@echo "make bench    measure speed (writes bench/results.json); QUICK=1 smoke run, README=1 update the READMEs"
+	@echo "make bench    measure speed (writes bench/results.json); AGAINST=REF before/after, QUICK=1 smoke run, README=1 update the READMEs"
 
 venv: $(LAB_STAMP)
 
@@ -91,13 +91,14 @@ test-gpu: $(STAMP) data
 course: $(STAMP) data
 	$(PY) tools/run_course.py --out build
 
-# QUICK=1: a smoke run of every section at tiny sizes (figures not meaningful);
+# QUICK=1: a smoke run of every section at tiny sizes (figures not meaningful); AGAINST=REF: also
+# REF's notebooks and dlcourse (a git ref) in the same run, before and after side by side;
 # README=1: rewrite README.md's summary and bench/README.md's table from this run; THREADS=N: torch threads.
 # Then the room server's load test (dlcourse/workshop/loadtest.py: K = 1, 2, 4, 8 learners running
 # notebook 03 at once through JupyterHub, as root; bench/hub.json). QUICK=1: 1 and 2 learners, 1 epoch.
 bench: $(STAMP) data $(HUB_STAMP)
 	$(PY) -m bench.bench $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(README)),--readme) \
-	  $(if $(THREADS),--threads $(THREADS))
+	  $(if $(THREADS),--threads $(THREADS)) $(if $(AGAINST),--against $(AGAINST))
 	$(PY) -m dlcourse.workshop.loadtest $(if $(filter-out 0,$(QUICK)),--learners 1 2 --epochs 1 --out bench/raw/hub-quick.json)
 
 execute: $(STAMP) data

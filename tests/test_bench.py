@@ -1,6 +1,7 @@
-"""The benchmark's pure helpers: FLOP counting against hand formulas, the time-to-accuracy loop's
-stopping rules on a fake clock, peak memory of a command and its children, the table, and one
-quick run of the bench itself. No timings or machine load asserted: it passes on a busy machine."""
+"""The benchmark's pure helpers: the time-to-accuracy loop's stopping rules on a fake clock, peak
+memory of a command and its children, the tables, another commit's tree and data root for
+`--against`, and quick runs of the bench itself. No timings or machine load asserted: it passes
+on a busy machine."""
 
 from __future__ import annotations
 
@@ -10,41 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
-from torch import nn
 
-from bench.helpers import (
-    MB, first_reach, forward_flops, markdown_table, replace_between, run_measured, step_flops, time_to_accuracy,
-    tta_ratio,
-)
-from dlcourse.models import MLP
+from bench.helpers import MB, first_reach, markdown_table, replace_between, run_measured, time_to_accuracy, tta_ratio
 
-
-def test_forward_and_step_flops_of_an_mlp_match_the_hand_formula():
-    b = 16
-    x, y = torch.randn(b, 1, 28, 28), torch.randint(0, 10, (b,))
-    model = MLP()
-    layers = [(784, 256), (256, 128), (128, 10)]
-    forward = sum(2 * b * i * o for i, o in layers)
-    assert forward_flops(model, x) == forward
-    # backward = grad of weights (1x forward) + grad of inputs (1x forward) except the first
-    # layer's, which autograd never computes: the image does not require grad.
-    assert step_flops(model, x, y) == 3 * forward - 2 * b * 784 * 256
-    assert all(p.grad is None for p in model.parameters())  # step_flops cleans up
-
-
-def test_conv_flops_match_the_hand_formula():
-    b = 3
-    model = nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),            # (B, 4, 28, 28)
-        nn.Conv2d(4, 8, 3, stride=2, padding=1), nn.ReLU(),  # (B, 8, 14, 14)
-        nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
-    x, y = torch.randn(b, 1, 28, 28), torch.randint(0, 10, (b,))
-    conv1 = 2 * 1 * 3 * 3 * (4 * 28 * 28) * b
-    conv2 = 2 * 4 * 3 * 3 * (8 * 14 * 14) * b
-    linear = 2 * (8 * 14 * 14) * 10 * b
-    assert forward_flops(model, x) == conv1 + conv2 + linear
-    assert step_flops(model, x, y) == 3 * (conv1 + conv2 + linear) - conv1
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class FakeClock:
@@ -120,43 +90,68 @@ def test_markdown_table_and_readme_markers():
         replace_between("no markers", "<!-- b -->", "<!-- e -->", "new")
 
 
-def test_summary_table_from_saved_results_with_skipped_and_failed_sections():
-    from bench.bench import COLUMNS, summary_rows
+def _cell(i, seconds, heading="train"):
+    return {"cell": i, "id": f"id{i}", "heading": heading, "seconds": seconds}
 
-    notebook = {"seconds": 40.0, "peak_rss_mb": 1400.0, "error": None, "slowest_cells": []}
-    results = {"sections": {
-        "course": {"device": "cpu", "total_seconds": 60.0, "total_target_seconds": 300, "peak_target_mb": 2048,
-                   "all_notebooks": True, "notebooks": [
-                       {**notebook, "notebook": "07_first.ipynb", "made_checkpoints": ["net.pt"]},
-                       {**notebook, "notebook": "07_rerun.ipynb", "made_checkpoints": []}]},
-        "tta": {"ours_mlp": {"recipe": {"label": "ours", "target": 0.88}, "reached": True, "seconds": 5.0, "epochs": 2}},
-        "fit": {"model": "MLP", "batch_size": 128, "ratio": 0.97, "target": 0.95},
-        "flops": {"error": "OSError: no matmul"},
-        "cuda": {"skipped": "no CUDA GPU here"},
-        "tuning": {"threads": {}},  # a section an older bench wrote: not shown
-    }}
+
+def test_tables_from_saved_results_with_against_a_failed_section_and_an_older_run():
+    from bench.bench import COURSE_TARGET_S, cell_rows, summary, summary_rows
+
+    def notebook(name, seconds, *cells):
+        return {"notebook": name, "seconds": seconds, "peak_rss_mb": 1400.0, "error": None, "cells": list(cells)}
+
+    before = {"ref": "main", "commit": "0123456789abcdef", "total_seconds": 100.0, "slowest_cell": _cell(3, 30.0),
+              "notebooks": [notebook("05_cnn.ipynb", 100.0, _cell(3, 30.0), _cell(4, 0.2, "plot"))]}
+    course = {"device": "cpu", "total_seconds": 50.0, "total_target_seconds": COURSE_TARGET_S, "peak_target_mb": 2048,
+              "all_notebooks": True, "slowest_cell": _cell(3, 12.0) | {"notebook": "05_cnn.ipynb"}, "against": before,
+              "notebooks": [notebook("05_cnn.ipynb", 50.0, _cell(3, 12.0), _cell(4, 0.3, "plot"), _cell(9, 2.0, ""))]}
+    results = {"machine": {"cpu": "x", "cores": 2, "torch": "2", "torch_threads": 2}, "config": {"quick": False},
+               "started": "t", "bench_seconds": 60, "sections": {
+                   "course": course, "fit": {"error": "OSError: no"}, "flops": {"models": {}},  # an older bench's: not shown
+                   "tta": {"ours_mlp": {"recipe": {"label": "ours", "target": 0.88}, "reached": True, "seconds": 5.0, "epochs": 2}}}}
     rows = summary_rows(results)
-    assert [r["section"] for r in rows] == ["flops", "course", "course", "course", "tta", "fit", "cuda"]
-    assert rows[0]["value"] == "FAILED: OSError: no matmul"
-    assert "first run: made net.pt" in rows[1]["value"] and "first run" not in rows[2]["value"]
-    assert rows[5]["met"] == "yes" and rows[6]["value"] == "skipped: no CUDA GPU here"
-    assert markdown_table(rows, COLUMNS).count("\n") == len(rows) + 1
+    assert [r["section"] for r in rows] == ["fit", "course", "course", "tta"]
+    assert rows[0]["value"] == "FAILED: OSError: no"
+    assert "slowest cell 12.0 s (train)" in rows[1]["value"] and "after / before 0.50" in rows[1]["value"]
+    assert rows[1]["met"] == "yes" and "before (main, 0123456789) 100 s" in rows[2]["value"]
+    assert cell_rows(course) == [  # matched by cell id; the 0.3 s cell is left out
+        {"notebook": "05", "cell": "3: train", "after (s)": "12.0", "before (s)": "30.0", "after / before": "0.40"},
+        {"notebook": "05", "cell": "9: (no # heading)", "after (s)": "2.0", "before (s)": "", "after / before": ""}]
+    assert "the slowest cell 12.0 s (train) in 05" in summary(results)
+    course["notebooks"][0]["cells"][0]["seconds"] = 16.0  # over the cell target: not met
+    assert summary_rows(results)[1]["met"] == "**no**"
+    old = {"device": "cpu", "total_seconds": 9.0, "total_target_seconds": 300, "peak_target_mb": 2048, "all_notebooks": True,
+           "notebooks": [{"notebook": "01_a.ipynb", "seconds": 9.0, "peak_rss_mb": 1.0, "error": None,
+                          "slowest_cells": [_cell(5, 6.0, "setup")]}]}
+    assert "slowest cell 6.0 s (setup)" in summary_rows({"sections": {"course": old}})[0]["value"]
 
 
-def test_slowest_cells_reads_papermill_durations(tmp_path):
-    from bench.bench import slowest_cells
+def test_cells_reads_papermill_durations(tmp_path):
+    from bench.bench import cells
 
-    cells = [
+    found = [
         {"cell_type": "markdown", "metadata": {}, "source": "# title"},
-        {"cell_type": "code", "metadata": {"papermill": {"duration": 0.5}}, "source": "# setup\nimport torch"},
-        {"cell_type": "code", "metadata": {"papermill": {"duration": 9.0}}, "source": ["# NBVAL_CHECK_OUTPUT\n", "# train\n", "fit()"]},
+        {"cell_type": "code", "id": "a", "metadata": {"papermill": {"duration": 0.5}}, "source": "# setup\nimport torch"},
+        {"cell_type": "code", "id": "b", "metadata": {"papermill": {"duration": 9.0}}, "source": ["# NBVAL_CHECK_OUTPUT\n", "# train\n", "fit()"]},
         {"cell_type": "code", "metadata": {}, "source": "x = 1"},  # not executed: no duration
     ]
     path = tmp_path / "nb.ipynb"
-    path.write_text(json.dumps({"cells": cells}))
-    assert slowest_cells(path, top=2) == [{"cell": 2, "seconds": 9.0, "heading": "train"},
-                                          {"cell": 1, "seconds": 0.5, "heading": "setup"}]
-    assert slowest_cells(tmp_path / "missing.ipynb") == []
+    path.write_text(json.dumps({"cells": found}))
+    assert cells(path) == [{"cell": 1, "id": "a", "heading": "setup", "seconds": 0.5},
+                           {"cell": 2, "id": "b", "heading": "train", "seconds": 9.0}]
+    assert cells(tmp_path / "missing.ipynb") == []
+
+
+def test_against_runs_the_refs_own_dlcourse_on_a_fresh_data_root(tmp_path):
+    from bench.bench import checkout, fresh_data_root
+
+    tree, commit = checkout("HEAD", tmp_path / "ref")
+    assert len(commit) == 40 and (tree / "dlcourse" / "__init__.py").is_file() and (tree / "notebooks").is_dir()
+    env, seconds = fresh_data_root(tree, tmp_path / "data")
+    assert seconds > 0 and sorted(p.name for p in (tmp_path / "data").iterdir()) == ["FashionMNIST"]
+    where = subprocess.run([sys.executable, "-c", "import dlcourse, dlcourse.data as d; print(dlcourse.__file__, d.data_root())"],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
+    assert where == [str(tree / "dlcourse" / "__init__.py"), str(tmp_path / "data")]  # the ref's package, not this one
 
 
 def test_quick_bench_runs_every_named_section_and_keeps_the_full_results(tmp_path):
@@ -165,15 +160,15 @@ def test_quick_bench_runs_every_named_section_and_keeps_the_full_results(tmp_pat
     root = Path(__file__).resolve().parent.parent
     results = root / "bench" / "results.json"
     before = results.read_bytes() if results.exists() else None
-    run = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--threads", "1", "--sections", "fit,cuda"],
+    run = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--threads", "1", "--sections", "fit"],
                          cwd=root, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "| fit | fit / bare loop throughput" in run.stdout and "| cuda |" in run.stdout
+    assert "| fit | fit / bare loop throughput" in run.stdout
     assert "`fit` runs at" in run.stdout  # the README's summary lines
     assert "QUICK smoke mode" in run.stdout
     written = Path(run.stderr.strip().splitlines()[-1].split("results written to ", 1)[1])
     saved = json.loads(written.read_text())
-    assert written.parent == root / "bench" / "raw" and set(saved["sections"]) == {"fit", "cuda"}
+    assert written.parent == root / "bench" / "raw" and set(saved["sections"]) == {"fit"}
     assert saved["sections"]["fit"]["ratio"] > 0
     assert (results.read_bytes() if results.exists() else None) == before
     refused = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--readme"], cwd=root,

@@ -22,6 +22,11 @@ needs_proxy = pytest.mark.skipif(
     not (room.NODE_DIR / "node_modules" / ".bin" / "configurable-http-proxy").exists()
     and not shutil.which("configurable-http-proxy"),
     reason="configurable-http-proxy is not installed: `make hub-install`")
+# A clone under a folder others cannot enter (a 0700 home): the learners' servers, running as
+# their own Unix users, cannot import its dlcourse or its environment. The hub refuses to start
+# there, and `doctor --room N` says why (test_room_doctor_counts_memory); these tests skip.
+needs_learner_access = pytest.mark.skipif(room.learner_access_problem() is not None,
+                                          reason=room.learner_access_problem() or "")
 
 
 def test_default_config_is_loopback():
@@ -94,6 +99,7 @@ def two_learners():
 
 @needs_root
 @needs_proxy
+@needs_learner_access
 def test_wrong_password_gets_no_token(two_learners):
     from dlcourse.workshop.loadtest import Learner
 
@@ -104,6 +110,7 @@ def test_wrong_password_gets_no_token(two_learners):
 
 @needs_root
 @needs_proxy
+@needs_learner_access
 def test_learners_cannot_reach_each_other(two_learners):
     cfg, (a, b) = two_learners
     # Through the hub: a's token opens a's server, not b's (files, kernels) nor b's hub record.
@@ -163,6 +170,7 @@ print(json.dumps(found))
 
 @needs_root
 @needs_proxy
+@needs_learner_access
 def test_two_learners_run_notebook_03_at_once():
     """dlcourse/workshop/loadtest.py at K=2, notebook 03 cut to 1 epoch: both metrics files present and right."""
     from dlcourse.workshop.loadtest import run_load
@@ -176,3 +184,17 @@ def test_two_learners_run_notebook_03_at_once():
     for name in ("dlcload01", "dlcload02", "dlcloadadmin"):
         with pytest.raises(KeyError):
             pwd.getpwnam(name)
+
+
+def test_a_clone_others_cannot_enter_is_named_by_the_room_doctor(tmp_path, monkeypatch):
+    # A real 0700 folder holding a copy of the package, as a clone in a 0700 home would.
+    home = tmp_path / "home700"
+    shutil.copytree(room.REPO / "dlcourse", home / "clone" / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
+    home.chmod(0o700)
+    monkeypatch.setattr(room, "REPO", home / "clone")
+    problem = room.learner_access_problem()
+    assert problem and f"cannot read {home / 'clone' / 'dlcourse'}" in problem and "/opt/dlcourse" in problem
+    check = {c.name: c for c in room.room_checks(1)}["learners' access"]
+    assert check.status == "FAIL" and str(home / "clone" / "dlcourse") in check.detail
+    with pytest.raises(PermissionError, match="cannot read"):
+        room.check_readable_by_learners()

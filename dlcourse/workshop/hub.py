@@ -232,15 +232,25 @@ def _others_can_run(path: Path) -> bool:
     return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
 
 
-def check_readable_by_learners() -> None:
-    """Learners' servers import this clone's dlcourse and this environment's packages: can they?"""
+def learner_access_problem() -> str | None:
+    """Why the learners' Unix users could not run the course from here, or None when they can.
+
+    Their servers import this clone's dlcourse and this environment's packages, as themselves: a
+    clone under a folder closed to others (a 0700 home, /root) is out of their reach.
+    """
     import site
 
     for path in [REPO / "dlcourse", *map(Path, site.getsitepackages())]:
         if not all(p.stat().st_mode & 0o001 for p in path.resolve().parents) or path.stat().st_mode & 0o005 != 0o005:
-            raise PermissionError(f"the learners' Unix users cannot read {path}: put the clone and its "
-                                  "environment where every user can read them (e.g. /opt/dlcourse), or open "
-                                  "the folders above to others (chmod o+x)")
+            return (f"the learners' Unix users cannot read {path}: put the clone and its environment where "
+                    "every user can read them (e.g. /opt/dlcourse), or open the folders above to others (chmod o+x)")
+    return None
+
+
+def check_readable_by_learners() -> None:
+    """A PermissionError saying what to move when the learners cannot read the course from here."""
+    if problem := learner_access_problem():
+        raise PermissionError(problem)
 
 
 def learner_python() -> str:
@@ -488,6 +498,10 @@ def room_checks(n: int, cfg: HubConfig | None = None) -> list[Check]:
     found.append(Check("address", "ok" if cfg.ip == "127.0.0.1" else "note",
                        f"{hub_url(cfg)} ({'loopback: only this machine' if cfg.ip == '127.0.0.1' else 'reachable from the network'})",
                        "set [hub] ip in workshop/hub.toml to the address the room's network reaches"))
+    problem = learner_access_problem()
+    found.append(Check("learners' access", "FAIL" if problem else "ok",
+                       problem.split(":")[0] if problem else f"every user can read {REPO / 'dlcourse'} and the environment",
+                       problem.split(": ", 1)[1] if problem else ""))
     if os.geteuid() != 0:
         found.append(Check("root", "FAIL", "not root", "the hub makes one Unix user per learner: `sudo make hub`"))
     return found
