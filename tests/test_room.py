@@ -120,6 +120,16 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the room server makes
 needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 
+def _learner_access_problem() -> str | None:
+    from dlcourse.workshop.hub import learner_access_problem
+
+    return learner_access_problem()
+
+
+# A clone learners' Unix users cannot read (under a 0700 home): the hub refuses to start; skip, as test_hub.py.
+needs_learner_access = pytest.mark.skipif(_learner_access_problem() is not None, reason=_learner_access_problem() or "")
+
+
 @pytest.fixture(scope="module")
 def room():
     """A room of two learners and an instructor on loopback, and a Chromium; torn down after."""
@@ -163,6 +173,7 @@ def _login(browser, cfg, name: str, password: str):
 
 
 @needs_root
+@needs_learner_access
 @needs_browser
 def test_the_room_end_to_end(room):
     from dlcourse.workshop.hub import hub_url
@@ -255,6 +266,7 @@ def test_the_room_end_to_end(room):
 
 
 @needs_root
+@needs_learner_access
 def test_an_idle_server_is_stopped_and_its_work_kept():
     """jupyterhub-idle-culler, as the hub runs it from [health] idle_timeout (here 20 s)."""
     from dataclasses import replace
