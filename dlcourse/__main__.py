@@ -1,9 +1,11 @@
-"""Command line: `python -m dlcourse data | doctor [--room N] | bundle DIR | hub`.
+"""Command line: `python -m dlcourse data | doctor [--room N] | bundle DIR | hub | handout | collect`.
 
 data    make Fashion-MNIST ready in the data root
 doctor  check this computer for the course (never downloads); exit 1 with advice on a problem
 bundle  gather what a room without internet needs into DIR (see dlcourse/workshop/bundle.py)
 hub     serve the course to a room of browsers with JupyterHub (see dlcourse/workshop/hub.py)
+handout merge the clone's notebooks into every learner's copy in the room (dlcourse/workshop/room.py)
+collect gather every learner's notebooks and progress for the instructor
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     bundle.add_argument("--python", help="the learners' Python version, e.g. 3.12 (default: this one's)")
     hub = sub.add_parser("hub", help="start JupyterHub for a workshop room (as root; Ctrl-C stops it)")
     hub.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
+    handout = sub.add_parser("handout", help="merge the course into every learner's copy in the room (as root)")
+    handout.add_argument("--from", dest="source", default=None, help="the notebooks folder (default: the clone's)")
+    handout.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
+    collect = sub.add_parser("collect", help="every learner's notebooks and progress, for the instructor (as root)")
+    collect.add_argument("out", nargs="?", default=None,
+                         help="a new folder or .zip (default: collected-TIME in the instructor's home)")
+    collect.add_argument("--config", default=None, help="the room's settings (default: workshop/hub.toml)")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -87,6 +96,16 @@ def _run(args: argparse.Namespace) -> int:
         from dlcourse.workshop.hub import DEFAULT_CONFIG, load_config, serve
 
         return serve(load_config(args.config or DEFAULT_CONFIG))
+    elif args.command == "handout":
+        from dlcourse.workshop.hub import DEFAULT_CONFIG, REPO, load_config
+        from dlcourse.workshop.room import handout, handout_report
+
+        print(handout_report(handout(load_config(args.config or DEFAULT_CONFIG), args.source or REPO / "notebooks")))
+    elif args.command == "collect":
+        from dlcourse.workshop.hub import DEFAULT_CONFIG, load_config
+        from dlcourse.workshop.room import collect
+
+        print(f"collected into {collect(load_config(args.config or DEFAULT_CONFIG), args.out)}")
     return 0
 
 

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import torch
 
+from dlcourse import progress as _progress
 from dlcourse.exercises_ko import KO
 
 _CHECKS: dict[str, Callable[..., None]] = {}  # "NN.K" -> checker; it raises NotYet(hint) or returns
@@ -98,6 +99,7 @@ def check(ex_id: str, *answer: Any) -> None:
         passed, line = False, Text("Exercise {ex_id}: not yet. Your code raised {error}: {message}",
                                    ex_id=ex_id, error=type(exc).__name__, message=str(exc))
     _RESULTS[ex_id] = passed
+    _progress.record(ex_id, "correct" if passed else "not yet")  # in the room only; never raises
     print(line)
 
 
@@ -111,6 +113,7 @@ def summary() -> None:
     result = score()
     passed, total = result["exercises_passed"], result["exercises_total"]
     todo = [ex_id for ex_id, ok in sorted(_RESULTS.items()) if not ok]
+    _progress.record_summary({ex_id: "correct" if ok else "not yet" for ex_id, ok in _RESULTS.items()})
     if todo:
         print(Text("Exercises correct: {passed} of {total} (not yet: {todo})",
                    passed=passed, total=total, todo=", ".join(todo)))

@@ -30,7 +30,7 @@ def fashion_root():
 # Longest first, so that the test processes of `make test` (JOBS) finish together instead of one
 # waiting on a long test at the end: `--durations` of `make test` here, whole files where a file's
 # tests run in one process (see below).
-LONGEST_FIRST = ("test_notebook_cpu[05_", "test_hub.py::", "test_notebook_cpu[07_", "test_notebook_cpu[03_",
+LONGEST_FIRST = ("test_notebook_cpu[05_", "test_hub.py::", "test_room.py::", "test_notebook_cpu[07_", "test_notebook_cpu[03_",
                  "test_browser.py::", "test_notebook_cpu[06_", "test_data.py::", "test_reliability.py::",
                  "test_workshop.py::", "test_bench.py::", "test_notebook_cpu[04_", "test_colab_setup.py::")
 

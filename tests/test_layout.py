@@ -14,8 +14,8 @@ import dlcourse
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNER = {"device", "data", "imagefiles", "train", "models", "transfer", "plots", "files",
-           "exercises", "exercises_ko"}
-OPERATIONS = {"doctor", "bundle", "hub", "hubauth", "loadtest"}
+           "exercises", "exercises_ko", "progress"}
+OPERATIONS = {"doctor", "bundle", "hub", "hubauth", "loadtest", "room", "roompage"}
 # What only the course's operations need. (packaging is not here: matplotlib imports it.)
 ROOM_ONLY = ("dlcourse.workshop", "jupyterhub", "traitlets", "requests", "websocket", "jupyter_client",
              "psutil")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dlcourse.workshop.doctor import Check, report
+from dlcourse.workshop.room import course_notebooks, install_course
 
 REPO = Path(__file__).resolve().parents[2]  # the clone: dlcourse/workshop/hub.py
 DEFAULT_CONFIG = REPO / "workshop" / "hub.toml"
@@ -53,6 +54,7 @@ class HubConfig:
     admin: str = "instructor"
     learners: tuple[str, ...] = field(default_factory=tuple)
     passwords: str = "list"  # "list" or "shared"
+    idle_timeout: int = 3600  # seconds without activity before a server is stopped; 0: never
 
     @property
     def accounts(self) -> tuple[str, ...]:
@@ -65,7 +67,7 @@ class HubConfig:
 
 
 KEYS = {"hub": {"ip", "port", "state"}, "room": {"root", "expected_learners"},
-        "accounts": {"admin", "prefix", "count", "learners", "passwords"}}
+        "accounts": {"admin", "prefix", "count", "learners", "passwords"}, "health": {"idle_timeout"}}
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG, **overrides) -> HubConfig:
@@ -90,7 +92,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG, **overrides) -> HubConfig:
                     state=at(hub.get("state", ".hub")), root=at(room.get("root", "/srv/dlcourse-room")),
                     expected_learners=int(room.get("expected_learners", len(learners))),
                     admin=acc.get("admin", "instructor"), learners=tuple(learners),
-                    passwords=acc.get("passwords", "list"))
+                    passwords=acc.get("passwords", "list"),
+                    idle_timeout=int(raw.get("health", {}).get("idle_timeout", 3600)))
     cfg = replace(cfg, **overrides)
     for name in cfg.accounts:
         if not isinstance(name, str) or not NAME.fullmatch(name):
@@ -100,6 +103,8 @@ def load_config(path: str | Path = DEFAULT_CONFIG, **overrides) -> HubConfig:
         raise ValueError(f"{path}: an account name appears twice in {list(cfg.accounts)}")
     if cfg.passwords not in ("list", "shared"):
         raise ValueError(f"{path}: passwords = {cfg.passwords!r}; use \"list\" or \"shared\"")
+    if cfg.idle_timeout < 0:
+        raise ValueError(f"{path}: idle_timeout = {cfg.idle_timeout}; seconds, 0 (never) or more")
     if cfg.expected_learners < 1:
         raise ValueError(f"{path}: expected_learners = {cfg.expected_learners}; it must be 1 or more")
     return cfg
@@ -171,12 +176,11 @@ def prepare_account(cfg: HubConfig, name: str, shared: Path) -> Path:
         if not folder.exists():
             folder.mkdir()
             made.append(folder)
-    course = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    course += sorted((REPO / "notebooks").glob("ko/[0-9][0-9]_*.ipynb"))  # the Korean edition
-    for nb in course:
-        copy = home / nb.relative_to(REPO)
+    course = cfg.root / "course"  # the course as handed out last (dlcourse.workshop.room)
+    for rel in course_notebooks(course):  # English and the Korean edition, never the solutions
+        copy = home / "notebooks" / rel
         if not copy.exists():  # a learner's edits are never overwritten
-            shutil.copyfile(nb, copy)
+            shutil.copyfile(course / rel, copy)
             made.append(copy)
     link = home / "data" / "FashionMNIST"
     if not link.is_symlink() and not link.exists():
@@ -274,24 +278,50 @@ def learner_python() -> str:
 def spawner_environment(cfg: HubConfig) -> dict[str, str]:
     """What each learner's server and kernels see: their data folder, shared weights, thread caps."""
     threads = str(threads_per_kernel(cpu_cores(), cfg.expected_learners))
-    env = {"DLCOURSE_DATA": f"{cfg.root / 'home'}/{{username}}/data",  # filled in per learner
+    env = {"DLCOURSE_ROOM": "1",  # dlcourse.progress records checks in the learner's home
+           "DLCOURSE_DATA": f"{cfg.root / 'home'}/{{username}}/data",  # filled in per learner
            "TORCH_HOME": str(cfg.root / "shared" / "torch"),
            "PYTHONPATH": str(REPO), "TQDM_DISABLE": os.environ.get("TQDM_DISABLE", ""),
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     return env | dict.fromkeys(THREAD_VARS, threads)
 
 
+def services(cfg: HubConfig) -> list[dict]:
+    """The instructor page (dlcourse.workshop.roompage) and, unless idle_timeout is 0, the idle culler."""
+    env = {"PYTHONPATH": str(REPO)}
+    found = [{"name": "room", "url": f"http://127.0.0.1:{cfg.port + 3}", "oauth_no_confirm": True,
+              "command": [sys.executable, "-m", "dlcourse.workshop.roompage", str(cfg.state / "room.json")],
+              "environment": env, "display": True}]
+    if cfg.idle_timeout:  # stops the server only: the learner's home and notebooks stay
+        found.append({"name": "idle-culler", "environment": env,
+                      "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={cfg.idle_timeout}",
+                                  f"--cull-every={max(5, min(300, cfg.idle_timeout // 4))}"]})
+    return found
+
+
+def service_roles(cfg: HubConfig) -> list[dict]:
+    """What the services may do through the hub's API (the page only reads)."""
+    roles = [{"name": "room-page", "scopes": ["list:users", "read:users", "read:servers"], "services": ["room"]}]
+    if cfg.idle_timeout:
+        roles.append({"name": "idle-culler", "services": ["idle-culler"],
+                      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]})
+    return roles
+
+
 def write_hub_config(cfg: HubConfig) -> Path:
     """STATE/jupyterhub_config.py for this room (0600: it holds the passwords)."""
     check_readable_by_learners()
     shared = prepare_shared(cfg)
+    if not (cfg.root / "course").is_dir():  # the first start hands out the clone's notebooks
+        install_course(cfg, REPO / "notebooks")
     for name in cfg.accounts:
         prepare_account(cfg, name, shared)
     settings = {
         "JupyterHub": {"ip": cfg.ip, "port": cfg.port, "hub_ip": "127.0.0.1", "hub_port": cfg.port + 2,
                        "db_url": f"sqlite:///{cfg.state / 'jupyterhub.sqlite'}",
                        "cookie_secret_file": str(cfg.state / "jupyterhub_cookie_secret"),
-                       "authenticator_class": "dlcourse.workshop.hubauth.RoomAuthenticator"},
+                       "authenticator_class": "dlcourse.workshop.hubauth.RoomAuthenticator",
+                       "services": services(cfg), "load_roles": service_roles(cfg)},
         "ConfigurableHTTPProxy": {"command": [proxy_command()], "api_url": f"http://127.0.0.1:{cfg.port + 1}",
                                   "pid_file": str(cfg.state / "proxy.pid")},
         "RoomAuthenticator": {"passwords": passwords(cfg)},
@@ -300,6 +330,9 @@ def write_hub_config(cfg: HubConfig) -> Path:
                     "ip": "127.0.0.1", "notebook_dir": "~", "default_url": "/lab/tree/notebooks",
                     "environment": spawner_environment(cfg), "start_timeout": 300, "http_timeout": 300},
     }
+    page = cfg.state / "room.json"  # what the instructor page needs to know of the room
+    page.write_text(json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in vars(cfg).items()}))
+    page.chmod(0o600)
     path = cfg.state / "jupyterhub_config.py"
     tmp = path.with_suffix(".tmp")
     tmp.write_text("# written by `python -m dlcourse hub` from workshop/hub.toml: edit that, not this\n"

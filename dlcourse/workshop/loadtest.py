@@ -190,14 +190,14 @@ class MemorySampler(threading.Thread):
 
 
 def free_port() -> int:
-    """A loopback port with the next two free as well (proxy API and hub)."""
+    """A loopback port with the next three free as well (proxy API, hub, instructor page)."""
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port + 2 < 65536 and all(_free(port + i) for i in (1, 2)):
+        if port + 3 < 65536 and all(_free(port + i) for i in (1, 2, 3)):
             return port
-    raise OSError("no three free loopback ports in a row")
+    raise OSError("no four free loopback ports in a row")
 
 
 def _free(port: int) -> bool:
