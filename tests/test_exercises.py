@@ -619,6 +619,11 @@ def _parse_partition(line):
     return (path, int(label))
 
 
+class _PrintsTheNotebooksPrediction(_WithBias):
+    def forward(self, x):
+        return torch.full_like(x, 66.0)  # "midterm 70 -> predicted final 66.0"
+
+
 def _const(value):
     """An answer that returns what the notebook showed, whatever it is given."""
     return lambda *args: value
@@ -725,8 +730,7 @@ MORE = {
 SHOWN = {
     "01.1": (_const((-9150.0, -150.0)), "dL/dw is"),
     "01.2": (_const(0.9433), "the new w"),
-    "01.3": (type("_ShownModel", (nn.Module,), {"__init__": lambda self: nn.Module.__init__(self) or setattr(self, "w", nn.Parameter(torch.zeros(1))) or setattr(self, "b", nn.Parameter(torch.zeros(1))),
-                                             "forward": lambda self, x: torch.full_like(x, 66.0)}), "start both w and b at 0"),
+    "01.3": (_PrintsTheNotebooksPrediction, "start both w and b at 0"),
     "01.4": (_const(torch.tensor(0.0198)), "compare with the formula"),
     "02.1": (_const(torch.zeros(4, 2)), "x @ W.T + b"),
     "02.2": (_const(nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))), "parameters"),
@@ -743,7 +747,7 @@ SHOWN = {
     "05.2": (_const(26), "nn.Conv2d gives"),
     "05.3": (_const(torch.tensor([[5.0, 2.0], [2.0, 8.0]])), "the shape is"),
     "06.1": (_const(("T-shirt_top/00001.png", 0)), "TAB"),
-    "06.2": (_file_dataset(swap=False).__mro__[0] if False else _file_dataset_first_file(), "other pixels"),
+    "06.2": (_file_dataset_first_file(), "other pixels"),  # every index gives the first sample, the one printed
     "06.3": (_const(torch.zeros(64)), "the shape is"),
     "07.1": (lambda m, n: setattr(m, "fc", nn.Linear(512, 5)) or m, "num_classes"),
     "07.2": (lambda m: [p.requires_grad_(p.numel() in (512 * 5, 5)) for p in m.parameters()] and m, "keep model.fc trainable"),
