@@ -68,4 +68,6 @@ def test_the_wheel_holds_both_sides(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"dlcourse/{m}.py" for m in LEARNER | {"__init__", "__main__"}}
     expected |= {f"dlcourse/workshop/{m}.py" for m in OPERATIONS | {"__init__"}}
+    # solution("NN.K") reads the reference solutions from the package where there is no clone
+    expected |= {f"dlcourse/solutions/{p.name}" for p in (ROOT / "notebooks" / "solutions").glob("*.py")}
     assert expected <= names, sorted(expected - names)

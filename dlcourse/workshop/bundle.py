@@ -179,7 +179,8 @@ def _build_dlcourse_wheel(checkout: Path, folder: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # build from a copy, so the build leaves no build/ or egg-info in the checkout
         src = Path(tmp) / "src"
-        shutil.copytree(checkout / "dlcourse", src / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
+        for part in ("dlcourse", "notebooks/solutions"):  # the solutions are packaged as dlcourse.solutions
+            shutil.copytree(checkout / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(checkout / name, src / name)
         run = subprocess.run([_uv(checkout), "build", "--wheel", "--quiet", "--out-dir", str(Path(tmp) / "dist"),
