@@ -296,7 +296,7 @@ KO: dict[str, str] = {
     "A solution to exercise {ex_id} (yours may differ and still be right):":
         "연습 문제 {ex_id}의 모범 답안입니다 (여러분의 답은 달라도 맞을 수 있습니다):",
     "the network's outputs are never negative: no ReLU after the last layer, the scores come from nn.Linear":
-        "신경망의 출력이 한 번도 음수가 아닙니다: 마지막 층 뒤에는 ReLU를 두지 마세요. 점수는 nn.Linear에서 바로 나와야 합니다.",
+        "신경망의 출력이 한 번도 음수가 아닙니다. 마지막 층 뒤에는 ReLU를 두지 마세요. 점수는 nn.Linear에서 바로 나와야 합니다.",
     # -- the hints, hint("NN.K") --
     "write the loss for one pair (w, b) and take its derivative in w, then in b; the chain rule brings down a factor 2 from the square":
         "(w, b) 한 쌍에 대한 손실을 쓰고 w로, 그다음 b로 미분해 보세요. 제곱을 미분하면 연쇄 법칙(chain rule)으로 2가 앞으로 나옵니다.",
@@ -315,7 +315,7 @@ KO: dict[str, str] = {
     "forward(self, x) returns self.w * x + self.b":
         "forward(self, x)는 self.w * x + self.b를 반환합니다.",
     "each example adds -log of the probability given to its true label: p where y is 1, 1 - p where y is 0":
-        "예제마다 정답 레이블에 준 확률의 -log가 더해집니다: y가 1이면 p, y가 0이면 1 - p의 확률입니다.",
+        "예제마다 정답 라벨에 준 확률의 -log가 더해집니다. y가 1이면 p, y가 0이면 1 - p가 그 확률입니다.",
     "-(y * log(p) + (1 - y) * log(1 - p)), then the mean over the examples":
         "-(y * log(p) + (1 - y) * log(1 - p))를 구한 다음 예제들에 대해 평균을 내세요.",
     "return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()":
@@ -323,13 +323,13 @@ KO: dict[str, str] = {
     "nn.Linear multiplies each row of x by the weight matrix, then adds the bias":
         "nn.Linear는 x의 각 행에 가중치 행렬을 곱한 다음 편향을 더합니다.",
     "W has shape (out, in): transpose it to multiply (B, in) by it":
-        "W의 모양은 (out, in)입니다: (B, in)에 곱하려면 전치(transpose)해야 합니다.",
+        "W의 모양은 (out, in)입니다. (B, in)에 곱하려면 전치(transpose)해야 합니다.",
     "return x @ W.T + b":
         "x @ W.T + b를 반환하세요.",
     "nn.Sequential takes the layers in the order the data goes through them":
         "nn.Sequential에는 데이터가 지나가는 순서대로 층을 넣습니다.",
     "three layers: nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out)":
-        "층은 세 개입니다: nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out)",
+        "층은 nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out)의 세 개입니다.",
     "return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))":
         "nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))을 반환하세요.",
     "write out W2 (W1 x + b1) + b2 and group what multiplies x and what does not":
@@ -343,9 +343,9 @@ KO: dict[str, str] = {
     "images.flatten(start_dim=1), or images.reshape(len(images), -1)":
         "images.flatten(start_dim=1) 또는 images.reshape(len(images), -1)입니다.",
     "four steps in order: the loss, clear the old gradients, backward, the optimizer's step":
-        "네 단계를 차례로 합니다: 손실 계산, 이전 기울기 지우기, backward, 옵티마이저(optimizer)의 step입니다.",
+        "손실 계산, 이전 기울기 지우기, backward, 옵티마이저(optimizer)의 step, 이 네 단계를 차례로 합니다.",
     "optimizer.zero_grad() before loss.backward(): gradients add up otherwise":
-        "loss.backward() 전에 optimizer.zero_grad()를 호출하세요: 그러지 않으면 기울기가 계속 더해집니다.",
+        "loss.backward() 전에 optimizer.zero_grad()를 호출하세요. 그러지 않으면 기울기가 계속 더해집니다.",
     "loss = loss_fn(model(x), y); optimizer.zero_grad(); loss.backward(); optimizer.step(); return loss.item()":
         "loss = loss_fn(model(x), y); optimizer.zero_grad(); loss.backward(); optimizer.step(); return loss.item()",
     "the predicted class of each row is the index of its largest logit":
@@ -357,7 +357,7 @@ KO: dict[str, str] = {
     "model.eval() first and torch.no_grad() around the loop, as in the evaluation above":
         "위의 평가처럼 먼저 model.eval()을 호출하고 반복문을 torch.no_grad()로 감싸세요.",
     "batches may differ in size: add loss.item() * len(y) and count the images, then divide":
-        "배치마다 크기가 다를 수 있습니다: loss.item() * len(y)를 더하고 이미지 수를 센 다음 나누세요.",
+        "배치마다 크기가 다를 수 있습니다. loss.item() * len(y)를 더하고 이미지 수를 센 다음 나누세요.",
     "total += loss_fn(model(x), y).item() * len(y); count += len(y); after the loop return total / count":
         "total += loss_fn(model(x), y).item() * len(y); count += len(y)로 더하고, 반복문이 끝나면 total / count를 반환하세요.",
     "nn.Linear(a, b) holds a weight matrix (b, a) and b biases":
@@ -371,31 +371,31 @@ KO: dict[str, str] = {
     "return sum(p.numel() * p.element_size() for p in model.parameters()) / 10**6":
         "sum(p.numel() * p.element_size() for p in model.parameters()) / 10**6을 반환하세요.",
     "each weight is used once per image, in one multiply and one add: one multiply-add":
-        "가중치 하나는 이미지 한 장에 한 번, 곱셈 한 번과 덧셈 한 번에 쓰입니다: 곱셈-덧셈 한 번입니다.",
+        "가중치 하나는 이미지 한 장에 한 번, 곱셈 한 번과 덧셈 한 번에 쓰입니다. 곧 곱셈-덧셈 한 번입니다.",
     "return sum(a * b for a, b in zip(sizes, sizes[1:])): the biases are additions only":
-        "sum(a * b for a, b in zip(sizes, sizes[1:]))을 반환하세요: 편향은 덧셈만 합니다.",
+        "sum(a * b for a, b in zip(sizes, sizes[1:]))을 반환하세요. 편향은 덧셈만 합니다.",
     "each of the out_channels filters covers all in_channels, with k x k weights each, and has one bias":
         "out_channels개의 필터는 각각 모든 in_channels를 덮고 채널마다 k x k개의 가중치가 있으며, 편향이 하나씩 있습니다.",
     "return out_channels * in_channels * kernel_size * kernel_size + out_channels":
         "out_channels * in_channels * kernel_size * kernel_size + out_channels를 반환하세요.",
     "the output has one channel per filter; each output pixel is one window times one filter, summed":
-        "출력에는 필터마다 채널이 하나 있습니다. 출력 픽셀 하나는 윈도우 하나와 필터 하나를 곱해 더한 값입니다.",
+        "출력에는 필터마다 채널이 하나 있습니다. 출력 픽셀 하나는 윈도 하나와 필터 하나를 곱해 더한 값입니다.",
     "loop over o, i, j: out[o, i, j] = (x[:, i:i+kh, j:j+kw] * weight[o]).sum() + bias[o]":
-        "o, i, j에 대해 반복하세요: out[o, i, j] = (x[:, i:i+kh, j:j+kw] * weight[o]).sum() + bias[o]",
+        "o, i, j에 대해 반복하면서 out[o, i, j] = (x[:, i:i+kh, j:j+kw] * weight[o]).sum() + bias[o]를 계산하세요.",
     "out = torch.empty(C_out, H - kh + 1, W - kw + 1), fill it with the three loops above, return out":
         "out = torch.empty(C_out, H - kh + 1, W - kw + 1)을 만들고 위의 삼중 반복문으로 채운 다음 out을 반환하세요.",
     "padding adds `padding` pixels on both sides; then count the window positions, one every `stride`":
-        "패딩(padding)은 양쪽에 `padding`개의 픽셀을 더합니다. 그다음 `stride`마다 하나씩 윈도우 위치를 세세요.",
+        "패딩(padding)은 양쪽에 `padding`개의 픽셀을 더합니다. 그다음 `stride`마다 하나씩 윈도 위치를 세세요.",
     "return (size + 2 * padding - kernel) // stride + 1":
         "(size + 2 * padding - kernel) // stride + 1을 반환하세요.",
     "the windows do not overlap: window (i, j) starts at row i * size, column j * size":
-        "윈도우는 겹치지 않습니다: 윈도우 (i, j)는 i * size 행, j * size 열에서 시작합니다.",
+        "윈도는 겹치지 않습니다. 윈도 (i, j)는 i * size 행, j * size 열에서 시작합니다.",
     "out[i, j] = fmap[i*size:(i+1)*size, j*size:(j+1)*size].max(), for i < H // size and j < W // size":
         "i < H // size, j < W // size에 대해 out[i, j] = fmap[i*size:(i+1)*size, j*size:(j+1)*size].max()입니다.",
     "out = torch.empty(H // size, W // size), fill it with the two loops above, return out":
         "out = torch.empty(H // size, W // size)를 만들고 위의 이중 반복문으로 채운 다음 out을 반환하세요.",
     "a line holds the path, a TAB, and the label id; paths may contain spaces":
-        "한 줄에는 경로, TAB, 레이블 번호가 있습니다. 경로에는 공백이 들어갈 수 있습니다.",
+        "한 줄에는 경로, TAB, 라벨 번호가 있습니다. 경로에는 공백이 들어갈 수 있습니다.",
     "path, label = line.rstrip('\\n').split('\\t')":
         "path, label = line.rstrip('\\n').split('\\t')",
     "return path, int(label)":
@@ -403,18 +403,18 @@ KO: dict[str, str] = {
     "open self.samples[index]'s path with PIL, gray and resized; then a float tensor (1, H, W) in [0, 1]":
         "self.samples[index]의 경로를 PIL로 열어 흑백으로 바꾸고 크기를 조정한 다음, [0, 1] 범위의 (1, H, W) 실수 텐서로 만드세요.",
     "Image.open(path).convert('L').resize((W, H)): PIL sizes are (width, height)":
-        "Image.open(path).convert('L').resize((W, H))입니다: PIL의 크기는 (너비, 높이) 순서입니다.",
+        "Image.open(path).convert('L').resize((W, H))를 쓰세요. PIL의 크기는 (너비, 높이) 순서입니다.",
     "x = torch.from_numpy(np.array(image)).float().div(255).unsqueeze(0); return x, torch.tensor(label, dtype=torch.float32)":
         "x = torch.from_numpy(np.array(image)).float().div(255).unsqueeze(0)로 만들고 "
         "x, torch.tensor(label, dtype=torch.float32)를 반환하세요.",
     "the model gives (B, 1); BCEWithLogitsLoss wants (B,), the labels' shape":
-        "모델의 출력은 (B, 1)인데, BCEWithLogitsLoss는 레이블과 같은 (B,) 모양을 원합니다.",
+        "모델의 출력은 (B, 1)인데, BCEWithLogitsLoss는 라벨과 같은 (B,) 모양을 원합니다.",
     "remove dimension 1 only: a batch of one image must stay (1,)":
-        "1번 차원만 없애세요: 이미지 한 장짜리 배치는 (1,) 모양으로 남아야 합니다.",
+        "1번 차원만 없애세요. 이미지 한 장짜리 배치는 (1,) 모양으로 남아야 합니다.",
     "return output.squeeze(1)":
         "output.squeeze(1)을 반환하세요.",
     "the old model.fc tells you how many inputs the new layer needs: model.fc.in_features":
-        "새 층에 필요한 입력 수는 기존 model.fc가 알려 줍니다: model.fc.in_features",
+        "새 층에 필요한 입력 수는 기존 model.fc의 in_features(model.fc.in_features)가 알려 줍니다.",
     "model.fc = nn.Linear(model.fc.in_features, num_classes); then return model":
         "model.fc = nn.Linear(model.fc.in_features, num_classes)로 바꾼 다음 model을 반환하세요.",
     "every parameter has requires_grad; model.named_parameters() gives each one's name too":

@@ -1068,7 +1068,7 @@ def test_hint_in_korean(korean, monkeypatch, capsys):
     monkeypatch.setattr(exercises, "_HINTS_SHOWN", {})
     exercises.hint("06.3")
     assert capsys.readouterr().out == ("연습 문제 06.3의 힌트 1/3: 모델의 출력은 (B, 1)인데, "
-                                       "BCEWithLogitsLoss는 레이블과 같은 (B,) 모양을 원합니다.\n")
+                                       "BCEWithLogitsLoss는 라벨과 같은 (B,) 모양을 원합니다.\n")
 
 
 @pytest.mark.parametrize("ex_id", sorted(exercises.ANSWERS))
