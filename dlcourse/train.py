@@ -103,8 +103,13 @@ def _predictions(logits: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=1) if logits.dim() == 2 else (logits > 0).long()
 
 
-def train_one_epoch(model: nn.Module, loader: Iterable, optimizer, loss_fn: Callable, device="cpu") -> tuple[float, float]:
-    """Notebook 03's `train_one_epoch`, with each batch moved to `device`: return (mean loss, accuracy)."""
+def train_one_epoch(
+    model: nn.Module, loader: Iterable, optimizer, loss_fn: Callable, device="cpu", scheduler=None
+) -> tuple[float, float]:
+    """Notebook 03's `train_one_epoch`, with each batch moved to `device`: return (mean loss, accuracy).
+
+    A `scheduler`, if given, is stepped after every batch (as OneCycleLR wants).
+    """
     model.train()
     total_loss, correct, count = 0.0, 0, 0
     for x, y in loader:
@@ -116,6 +121,8 @@ def train_one_epoch(model: nn.Module, loader: Iterable, optimizer, loss_fn: Call
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         # kept as tensors: .item() after every batch would make the CPU wait for the GPU
         total_loss += loss.detach() * len(y)
         correct += (_predictions(logits) == y).sum()
@@ -136,7 +143,7 @@ def evaluate(
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     try:
-        with torch.no_grad():
+        with torch.inference_mode():  # no_grad, and no version counters either
             for x, y in _batches(loader, "loader"):
                 x, y = x.to(device), y.to(device)
                 logits = model(x)
@@ -160,7 +167,7 @@ def predict(model: nn.Module, loader: Iterable, device="auto") -> tuple[torch.Te
     model.eval()
     preds, targets = [], []
     try:
-        with torch.no_grad():
+        with torch.no_grad():  # not inference_mode: the predictions may go on into ordinary code
             for x, y in _batches(loader, "loader"):
                 preds.append(_predictions(model(x.to(device))).cpu())
                 targets.append(y.long().cpu())
@@ -179,7 +186,11 @@ def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: in
     return torch.bincount(targets * num_classes + preds, minlength=num_classes**2).reshape(num_classes, num_classes)
 
 
-def _check_optimizer(model: nn.Module, optimizer, scheduler) -> None:
+# The schedulers PyTorch's documentation says to step after every batch, not every epoch.
+PER_BATCH_SCHEDULERS = (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR)
+
+
+def _check_optimizer(model: nn.Module, optimizer, scheduler, steps: int | None = None) -> None:
     own = {id(p) for p in model.parameters()}
     if not any(id(p) in own for group in optimizer.param_groups for p in group["params"]):
         problem = ("the optimizer holds none of this model's parameters, so training would change nothing: it was "
@@ -187,6 +198,9 @@ def _check_optimizer(model: nn.Module, optimizer, scheduler) -> None:
                    "optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)")
     elif scheduler is not None and scheduler.optimizer is not optimizer:
         problem = "scheduler must wrap the optimizer passed to fit (pass both, or neither)"
+    elif isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) and steps is not None and scheduler.total_steps < steps:
+        problem = (f"the OneCycleLR schedule has total_steps={scheduler.total_steps}, but fit takes {steps} steps (one per "
+                   "batch): make it with total_steps=epochs * len(train_loader)")
     else:
         return
     raise ValueError(problem)
@@ -209,7 +223,8 @@ def fit(
 
     Keys: train_loss, train_acc, seconds, and val_loss, val_acc when `val_loader` is given.
     The optimizer defaults to Adam(lr), the loss to CrossEntropyLoss; a learning-rate
-    `scheduler`, if given, is stepped once at the end of every epoch.
+    `scheduler`, if given, is stepped once at the end of every epoch, or after every batch for
+    OneCycleLR and CyclicLR (PyTorch's documentation says to step those per batch).
     """
     _check_model(model)
     _check_loader(train_loader, "train_loader", reused=epochs > 1)
@@ -218,7 +233,9 @@ def fit(
     device = get_device(device)
     model.to(device)  # the optimizer keeps working: .to() moves the parameters' data, not the parameters
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    _check_optimizer(model, optimizer, scheduler)
+    per_batch = isinstance(scheduler, PER_BATCH_SCHEDULERS)
+    steps = epochs * len(train_loader) if per_batch and hasattr(train_loader, "__len__") else None
+    _check_optimizer(model, optimizer, scheduler, steps)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "seconds": []}
     if val_loader is not None:
@@ -231,10 +248,11 @@ def fit(
             # disable= from the variable: tqdm.auto's Jupyter bar would ignore TQDM_DISABLE=1
             batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=_TQDM_OFF,
                            total=len(train_loader) if hasattr(train_loader, "__len__") else None)
-        train_loss, train_acc = train_one_epoch(model, batches, optimizer, loss_fn, device)
+        train_loss, train_acc = train_one_epoch(model, batches, optimizer, loss_fn, device,
+                                                scheduler if per_batch else None)
         history["train_loss"].append(train_loss)
         history["train_acc"].append(train_acc)
-        if scheduler is not None:
+        if scheduler is not None and not per_batch:
             scheduler.step()
         if val_loader is not None:
             val_loss, val_acc = evaluate(model, val_loader, device, loss_fn=loss_fn)

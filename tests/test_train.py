@@ -93,6 +93,20 @@ def test_scheduler_is_stepped_per_epoch():
         fit(model, loader, scheduler=sched, epochs=1, device="cpu", progress=False)
 
 
+def test_one_cycle_is_stepped_per_batch_and_checked_first():
+    model = nn.Linear(2, 2)
+    loader = TensorLoader(torch.randn(8, 2), torch.randint(0, 2, (8,)), 4)  # 2 batches an epoch
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3 * len(loader))
+    fit(model, loader, optimizer=opt, scheduler=sched, epochs=3, device="cpu", progress=False)
+    assert sched.last_epoch == 6  # one step per batch: PyTorch would raise on a seventh
+    short = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3)  # counted in epochs
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"total_steps=3.*6 steps.*epochs \* len\(train_loader\)"):
+        fit(model, loader, optimizer=opt, scheduler=short, epochs=3, device="cpu", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # caught before training
+
+
 def test_evaluate_restores_mode_and_needs_no_grad():
     model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
     loader = TensorLoader(torch.randn(10, 3), torch.randint(0, 2, (10,)), 4)
