@@ -190,9 +190,11 @@ def check_korean_run(nb_path: Path, ran: list) -> None:
                 f"{where} code cell {i} ({CHECK_OUTPUT}) printed other text than the committed Korean notebook"
 
 
-def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -> tuple[dict | None, dict]:
+def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True, kernel_name: str = "python3",
+              ran_cells: list | None = None) -> tuple[dict | None, dict]:
     """In one fresh kernel, Run All of the English notebook as shipped (unless `english` is False),
-    then of the Korean one with its exercises solved; the metrics of both runs."""
+    then of the Korean one with its exercises solved; the metrics of both runs. `kernel_name`: another
+    kernel spec (tests/colab_notebooks.py: Colab's runtime); `ran_cells` gets every executed cell."""
     import nbformat
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
@@ -205,7 +207,7 @@ def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -
     runs = [("en", nb_path)] if english else []
     runs = [(language, load_notebook_node(str(path)))  # papermill's reading: the metadata it expects
             for language, path in [*runs, ("ko", solved_path)]]
-    client = NotebookClient(runs[0][1], timeout=1200, kernel_name="python3",
+    client = NotebookClient(runs[0][1], timeout=1200, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     results = {"en": None}
     with client.setup_kernel(env=dict(os.environ, TQDM_DISABLE="1")):
@@ -218,6 +220,8 @@ def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -
             assert metrics_path.exists(), f"{nb_path.name} ({language}) wrote no metrics to METRICS_PATH"
             results[language] = json.loads(metrics_path.read_text())
             ran = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+            if ran_cells is not None:
+                ran_cells.extend(ran)
             if language == "en":
                 check_output_cells(json.loads(nb_path.read_text(encoding="utf-8"))["cells"], ran)
             else:
