@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -31,8 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "colab-runtime.txt"
 COLAB_PYTHON = Path(os.environ.get("DLCOURSE_COLAB_PYTHON", ROOT / ".venv-colab" / "bin" / "python"))
 KERNEL = "colab-runtime"
-# `path:line: DeprecationWarning: message`, as Python's warnings module prints it to stderr
-WARNING_LINE = re.compile(r"^(?P<file>.*?):\d+: (?P<category>DeprecationWarning|FutureWarning): ", re.MULTILINE)
 
 
 def colab_pins() -> dict[str, str]:
@@ -126,27 +123,12 @@ def test_progress_bars_are_ipywidgets_7_widgets(colab_kernel):
     assert {"FloatProgressModel", "HTMLModel", "HBoxModel"} <= models, models
 
 
-def attributable_warnings(cells) -> list[str]:
-    """The DeprecationWarning and FutureWarning lines whose source is dlcourse or a notebook cell."""
-    found = []
-    for cell in cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                for m in WARNING_LINE.finditer("".join(out["text"])):
-                    file = m["file"]
-                    ours = "dlcourse" in file or "ipykernel_" in file or file.startswith("<ipython-input")
-                    if ours:
-                        found.append(out["text"][m.start():].splitlines()[0])
-    return found
-
-
 @pytest.mark.notebook
 @pytest.mark.parametrize("nb", tn.NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_on_colab(nb, tmp_path, fashion_root, colab_kernel, clone, monkeypatch):
     _uninstall_dlcourse()  # each notebook's setup cell installs it, as on a fresh Colab runtime
     monkeypatch.setenv("COLAB_RELEASE_TAG", "test-colab")
     monkeypatch.setenv("DLCOURSE_SOURCE", clone.as_uri())
-    monkeypatch.setenv("PYTHONWARNINGS", "default::DeprecationWarning,default::FutureWarning")
     monkeypatch.setenv("DLCOURSE_DATA", str(fashion_root))
     monkeypatch.delenv("PYTHONPATH", raising=False)
     ran = []
@@ -154,5 +136,19 @@ def test_notebook_on_colab(nb, tmp_path, fashion_root, colab_kernel, clone, monk
     tn.check_both_runs(nb.name, shipped, solved, tn.exercise_count(json.loads(nb.read_text(encoding="utf-8"))))
     setup = next(c for c in ran if "colab-setup" in c.metadata.get("tags", []))
     assert setup.outputs == [], f"the setup cell printed on Colab: {setup.outputs}"
-    warnings = attributable_warnings(ran)
+    warnings = tn.attributable_warnings(ran)
     assert not warnings, f"{nb.name} on Colab's runtime warned from our code:\n" + "\n".join(warnings)
+
+
+@pytest.mark.parametrize("kernel", ["python3", KERNEL])  # the main suite's kernel (newest) and Colab's (oldest)
+def test_warnings_printed_by_cells_are_found_in_either_kernel(kernel, colab_kernel):
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import warnings\nwarnings.warn('old API', DeprecationWarning)"),
+        nbformat.v4.new_code_cell("warnings.warn('soon', FutureWarning, stacklevel=1)"),
+        nbformat.v4.new_code_cell("print('quiet')")])
+    client = NotebookClient(nb, kernel_name=kernel, timeout=300)
+    client.execute(cwd=str(ROOT / "notebooks"), env=dict(os.environ, PYTHONWARNINGS=tn.SHOW_WARNINGS))
+    found = tn.attributable_warnings(nb.cells)
+    assert len(found) == 2 and "DeprecationWarning: old API" in found[0] and "FutureWarning: soon" in found[1], found
