@@ -18,13 +18,14 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 export TQDM_DISABLE ?= 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data lab test test-unit test-notebooks test-gpu course execute ko solutions bench doctor hub hub-install book clean
+.PHONY: help venv data lab test test-colab test-unit test-notebooks test-gpu course execute ko solutions bench doctor hub hub-install book clean
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv and the data if missing)"
 	@echo "make doctor   check this computer for the course (Python, torch, device, data, kernel)"
 	@echo "make hub      serve the course to a room of browsers (JupyterHub, as root; workshop/hub.toml)"
 	@echo "make test     run every test on this machine (CPU; CUDA tests skip without a GPU)"
+	@echo "make test-colab run every notebook on Google Colab's runtime (tests/colab-runtime.txt) in .venv-colab"
 	@echo "make test-gpu run the CUDA tests and every notebook on CUDA; fails when there is no CUDA"
 	@echo "make course   execute every notebook headless into build/ and print a summary table"
 	@echo "make execute  re-execute the committed notebooks in place (CPU, fixed seeds), then make ko"
@@ -79,6 +80,22 @@ KERNEL_THREADS = $$(( $$(nproc) / $(JOBS) > 1 ? $$(nproc) / $(JOBS) : 1 ))
 
 test: $(STAMP) data $(HUB_STAMP) $(BOOK_FONT)
 	OMP_NUM_THREADS=$(KERNEL_THREADS) $(PY) -m pytest tests -q $(XDIST) --durations=15
+
+# Google Colab's runtime (tests/colab-runtime.txt: Colab's torch, IPython, ipykernel, ipywidgets 7, ...
+# on this machine's Python) in .venv-colab, without dlcourse: each notebook's setup cell installs it
+# as on Colab, in that environment's own kernel (tests/colab_notebooks.py). Colab's versions are the
+# floors in pyproject.toml, so this is also the oldest-floor run. One test process: the notebooks
+# take turns installing dlcourse into the one environment. Its PyTorch is PyPI's (a CUDA build, ~3 GB).
+COLAB_VENV  := .venv-colab
+COLAB_STAMP := $(COLAB_VENV)/.installed
+$(COLAB_STAMP): tests/colab-runtime.txt | $(UV)
+	rm -rf $(COLAB_VENV)
+	$(UV) venv -q --python $(PYTHON) $(COLAB_VENV)
+	VIRTUAL_ENV=$(COLAB_VENV) $(UV) pip install -q --compile-bytecode -r tests/colab-runtime.txt
+	@touch $@
+
+test-colab: $(STAMP) data $(COLAB_STAMP)
+	$(PY) -m pytest tests/colab_notebooks.py -q -p no:xdist --durations=15
 
 # The same, split in two: everything but the notebooks' runs and the browser; then those.
 test-unit: $(STAMP) data $(HUB_STAMP) $(BOOK_FONT)

@@ -190,9 +190,30 @@ def check_korean_run(nb_path: Path, ran: list) -> None:
                 f"{where} code cell {i} ({CHECK_OUTPUT}) printed other text than the committed Korean notebook"
 
 
-def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -> tuple[dict | None, dict]:
+SHOW_WARNINGS = "default::DeprecationWarning,default::FutureWarning"
+# `path:line: DeprecationWarning: message`, as Python's warnings module prints it to stderr
+WARNING_LINE = re.compile(r"^(?P<file>.*?):\d+: (?P<category>DeprecationWarning|FutureWarning): ", re.MULTILINE)
+
+
+def attributable_warnings(cells) -> list[str]:
+    """The DeprecationWarning and FutureWarning lines whose source is dlcourse or a notebook cell
+    (a cell's code is /tmp/ipykernel_<pid>/<n>.py; PyTorch's warnings name the caller)."""
+    found = []
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = "".join(out["text"])
+                for m in WARNING_LINE.finditer(text):
+                    if "dlcourse" in m["file"] or "ipykernel_" in m["file"] or m["file"].startswith("<ipython-input"):
+                        found.append(text[m.start():].splitlines()[0])
+    return found
+
+
+def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True, kernel_name: str = "python3",
+              ran_cells: list | None = None) -> tuple[dict | None, dict]:
     """In one fresh kernel, Run All of the English notebook as shipped (unless `english` is False),
-    then of the Korean one with its exercises solved; the metrics of both runs."""
+    then of the Korean one with its exercises solved; the metrics of both runs. `kernel_name`: another
+    kernel spec (tests/colab_notebooks.py: Colab's runtime); `ran_cells` gets every executed cell."""
     import nbformat
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
@@ -205,10 +226,11 @@ def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -
     runs = [("en", nb_path)] if english else []
     runs = [(language, load_notebook_node(str(path)))  # papermill's reading: the metadata it expects
             for language, path in [*runs, ("ko", solved_path)]]
-    client = NotebookClient(runs[0][1], timeout=1200, kernel_name="python3",
+    client = NotebookClient(runs[0][1], timeout=1200, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     results = {"en": None}
-    with client.setup_kernel(env=dict(os.environ, TQDM_DISABLE="1")):
+    # warnings shown, so that attributable_warnings() can find ours in the cells' stderr
+    with client.setup_kernel(env=dict(os.environ, TQDM_DISABLE="1", PYTHONWARNINGS=SHOW_WARNINGS)):
         for language, source in runs:
             nb = parameterize_notebook(source, params)  # papermill's injected cell after `parameters`
             client.nb = nb
@@ -218,6 +240,8 @@ def run_twice(nb_path: Path, device: str, workdir: Path, english: bool = True) -
             assert metrics_path.exists(), f"{nb_path.name} ({language}) wrote no metrics to METRICS_PATH"
             results[language] = json.loads(metrics_path.read_text())
             ran = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+            if ran_cells is not None:
+                ran_cells.extend(ran)
             if language == "en":
                 check_output_cells(json.loads(nb_path.read_text(encoding="utf-8"))["cells"], ran)
             else:
@@ -239,8 +263,11 @@ def test_parameters_cell(nb):
 
 
 def _run_and_check(nb: Path, device: str, tmp_path: Path, english: bool = True) -> None:
-    shipped, solved = run_twice(nb, device, tmp_path, english)
+    ran = []
+    shipped, solved = run_twice(nb, device, tmp_path, english, ran_cells=ran)
     check_both_runs(nb.name, shipped, solved, exercise_count(json.loads(nb.read_text(encoding="utf-8"))))
+    warned = attributable_warnings(ran)
+    assert not warned, f"{nb.name} warned from our code or how we call PyTorch:\n" + "\n".join(warned)
 
 
 @pytest.mark.notebook

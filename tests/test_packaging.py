@@ -57,7 +57,10 @@ def test_learners_get_no_test_tools_and_the_test_group_has_them():
     learners = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
     test = {_name(r) for r in PYPROJECT["dependency-groups"]["test"]}
     assert {"pytest", "playwright", "hypothesis", "pyyaml", "uv"} <= test and not test & learners
-    assert {"ipywidgets", "nbformat", "jupyterlab"} <= learners
+    assert {"ipywidgets", "nbformat"} <= learners
+    # JupyterLab is `make lab`'s (uv's default group), never `pip install dlcourse`'s (Colab has its own)
+    assert "jupyterlab" not in learners and PYPROJECT["tool"]["uv"]["default-groups"] == ["lab"]
+    assert {"jupyterlab", "ipywidgets"} == {_name(r) for r in PYPROJECT["dependency-groups"]["lab"]}
     assert "jupyterhub" in {_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["hub"]}
     locked = {w.name for w in bundle.locked_wheels("linux", "3.11")}  # what `make lab` installs
     assert not {"pytest", "playwright", "hypothesis", "jupyterhub"} & locked
@@ -70,21 +73,24 @@ def test_environment_yml_pins_the_dependencies_at_the_locked_versions():
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
     assert "-e ." in pip_section
     listed = dict(r.split("==") for r in pip_section if not r.startswith("-"))
-    wanted = {_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    wanted = {_name(r) for r in PYPROJECT["project"]["dependencies"] + PYPROJECT["dependency-groups"]["lab"]}
     assert set(listed) == wanted, f"only in pyproject: {wanted - set(listed)}; only in environment.yml: {set(listed) - wanted}"
     for key in bundle.PLATFORMS:
         locked = {w.name: w.version for w in bundle.locked_wheels(key, "3.11")}
         assert {n: locked[n] for n in listed} == listed, f"environment.yml differs from uv.lock for {key}"
 
 
-def test_the_floors_are_what_the_course_was_run_on():
-    # Python 3.11 is the oldest run (tomllib in the tests needs it too); torch and torchvision's
-    # floors are the versions uv.lock pins, the only ones the course was tested with.
+def test_the_floors_are_colabs_runtime_which_make_test_colab_runs():
+    # The floors are the oldest versions the course is run on: Colab's (tests/colab-runtime.txt,
+    # which `make test-colab` installs); Python 3.11 is the oldest here (tomllib in the tests needs it).
     assert PYPROJECT["project"]["requires-python"] == ">=3.11"
     floors = {_name(r): _floor(r) for r in PYPROJECT["project"]["dependencies"] if ">=" in r}
-    locked = {w.name: w.version for w in bundle.locked_wheels("linux", "3.11")}
-    for name in ("torch", "torchvision"):
-        assert floors[name] == tuple(map(int, locked[name].split("."))), name
+    colab = dict(line.split("==") for line in (ROOT / "tests" / "colab-runtime.txt").read_text().splitlines()
+                 if line.strip() and not line.startswith("#"))
+    for name in ("torch", "torchvision", "ipywidgets", "numpy", "matplotlib", "pillow", "tqdm", "nbformat"):
+        colab_version = tuple(map(int, colab[name].split(".")))
+        assert floors[name] <= colab_version, f"{name}'s floor is above Colab's {colab[name]}"
+        assert floors[name] == colab_version[:len(floors[name])], f"{name}'s floor is not Colab's {colab[name]}"
     assert doctor.MIN_PYTHON == (3, 11)
 
 

@@ -10,7 +10,7 @@ Run it after changing either, or after adding a notebook:
 The setup cell goes right after each notebook's first markdown cell (it is tagged `colab-setup`).
 On Colab it pip-installs `dlcourse @ git+<repository>@v<version>` alone; everywhere it checks that
 the installed dlcourse is that version (`dlcourse.require_version`), and otherwise, or when pip
-cannot install it, stops with one line saying why and what to do. The cell is five lines, collapsed.
+cannot install it, stops with one line saying why and what to do. The cell is nine short lines, collapsed.
 README.md's table links notebooks/NN_name.ipynb, README.ko.md's the Korean edition,
 notebooks/ko/NN_name.ipynb (one row per English notebook); each keeps its hand-written link
 texts and descriptions. tests/test_colab_setup.py checks that the notebooks and READMEs match
@@ -41,17 +41,22 @@ READMES = {
     "README.ko.md": ("notebooks/ko", "| # | 노트북 | 배우는 내용 | 실행 |"),
 }
 
-# Five lines, collapsed in JupyterLab (metadata.jupyter.source_hidden). Outside Colab it installs
-# nothing; on Colab it installs dlcourse alone with pip (Colab has torch, torchvision, matplotlib),
-# hiding pip's output. Every failure stops the notebook with one line (an exception whose
-# _render_traceback_ Jupyter shows instead of a traceback): pip's reason when the install failed,
-# how to install when dlcourse is missing; dlcourse.require_version checks the version.
+# A few short lines a beginner can read, collapsed in JupyterLab (metadata.jupyter.source_hidden);
+# plain Python, so it runs on Colab's IPython 7.34 as on IPython 9. Outside Colab it installs nothing;
+# on Colab it installs dlcourse alone with pip (--no-deps: Colab has torch, torchvision, matplotlib),
+# hiding pip's output. Every failure stops the notebook with one line (Stop's _render_traceback_,
+# which Jupyter shows instead of a traceback): pip's reason when the install failed, how to install
+# when dlcourse is missing; dlcourse.require_version checks the version (dlcourse.VersionMismatch).
 SETUP_CELL = '''\
-import importlib.util, os, subprocess, sys; V = "{version}"  # Setup: on Colab, install dlcourse alone (Colab has PyTorch); everywhere, check its version
-SRC = os.environ.get("DLCOURSE_SOURCE", f"git+{repository}@v{{V}}")
-pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-color", "--no-deps", f"dlcourse @ {{SRC}}"], capture_output=True, text=True) if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ else None
-if importlib.invalidate_caches() or pip and pip.returncode or not importlib.util.find_spec("dlcourse"): raise type("Stop", (Exception,), {{"_render_traceback_": lambda e: [str(e)]}})(f"This notebook needs dlcourse {{V}}, which pip could not install ({{(pip.stderr.strip().splitlines() or ['no message'])[-1]}}): check the internet connection, then run this cell again." if pip else f'This notebook needs dlcourse {{V}} but found none: run %pip install "dlcourse @ {{SRC}}" and restart the kernel (in a clone of the course, use make lab).')
-import dlcourse; dlcourse.require_version(V, SRC)'''
+# Setup: on Colab, install this course's package dlcourse (Colab has PyTorch); everywhere, check its version
+import importlib, os, subprocess, sys; V = "{version}"; SRC = os.environ.get("DLCOURSE_SOURCE", f"git+{repository}@v{{V}}")
+class Stop(Exception): _render_traceback_ = lambda self: [str(self)]  # Jupyter shows this one line, no traceback
+if "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules:
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-color", "--no-deps", f"dlcourse @ {{SRC}}"], capture_output=True, text=True)
+    if pip.returncode: raise Stop(f"This notebook needs dlcourse {{V}}, which pip could not install ({{(pip.stderr.strip().splitlines() or ['no message'])[-1]}}): check the internet connection, then run this cell again.")
+try: importlib.invalidate_caches(); import dlcourse
+except ImportError: raise Stop(f'This notebook needs dlcourse {{V}} but found none: run %pip install "dlcourse @ {{SRC}}" and restart the kernel (in a clone of the course, use make lab).') from None
+dlcourse.require_version(V, SRC)'''
 
 
 def repository_url(root: Path = ROOT) -> str:
