@@ -36,10 +36,10 @@ executor = _load_executor()
 NUMBER = r"(\d+(?:[.,]\d+)*)"
 UNIT_FAMILY = {"ms": "ms", "millisecond": "ms", "milliseconds": "ms", "s": "s", "sec": "s", "second": "s",
                "seconds": "s", "초": "s", "min": "min", "minute": "min", "minutes": "min", "분": "min"}
-TIMING = re.compile(NUMBER + r"\s*(?:(ms|milliseconds?|s|sec|seconds?|min|minutes?)(?![A-Za-z])|(초|분))")
+TIMING = re.compile(NUMBER + r"\s*(?:(ms|milliseconds?|s|sec|seconds?|min|minutes?)(?![A-Za-z])|(초|분(?!의)))")
 THIS_RUN = re.compile(r"\b(?:here|this run|stored|this copy)\b|이번 실행|여기|저장된 실행", re.IGNORECASE)
 RESULT = re.compile(r"(?<![\d.])(\d+\.\d+|\d+(?:\.\d+)?\s*%)")
-SENTENCE = re.compile(r"[^.!?。\n]+(?:[.!?。](?!\d)|$)")
+SENTENCE = re.compile(r"(?:[^.!?。\n]|\.(?=\d))+(?:[.!?。]|$)")  # "0.75" does not end one
 
 
 def _text(source) -> str:
@@ -57,12 +57,14 @@ def outputs_text(nb: dict) -> str:
 
 
 def _shown(number: str, family: str | None, outputs: str) -> bool:
-    """Whether `number` (with a unit of `family`, if given) is in the outputs."""
-    for m in re.finditer(r"(?<![\d.])" + re.escape(number.replace(",", "")) + r"(?![\d])", outputs.replace(",", "")):
-        if family is None:
-            return True
-        unit = TIMING.match(outputs.replace(",", ""), m.start())
-        if unit and UNIT_FAMILY[unit.group(2) or unit.group(3)] == family:
+    """Whether an output shows `number` (rounded as the text rounds it; with a unit of `family`, if given)."""
+    flat, want = outputs.replace(",", ""), number.replace(",", "")
+    decimals = len(want.split(".")[1]) if "." in want else 0
+    for m in re.finditer(r"(?<![\d.])\d+(?:\.\d+)?", flat):
+        if f"{float(m.group()):.{decimals}f}" != want:
+            continue
+        unit = TIMING.match(flat, m.start())
+        if family is None or (unit and UNIT_FAMILY[unit.group(2) or unit.group(3)] == family):
             return True
     return False
 
@@ -79,7 +81,7 @@ def stale_figures(nb: dict, name: str) -> list[str]:
             if not _shown(m.group(1), family, outputs):
                 found.append(f"{name} cell {index} (id {cell.get('id')}): the text says {m.group(0)!r}, "
                              "which no output of this notebook shows")
-        for sentence in SENTENCE.findall(text):
+        for sentence in SENTENCE.findall(re.sub(r"(?<!\n)\n(?!\n)", " ", text)):  # one line per sentence
             if THIS_RUN.search(sentence):
                 for m in RESULT.finditer(sentence):
                     number = m.group(1).rstrip(" %")
