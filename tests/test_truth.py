@@ -103,34 +103,40 @@ def test_the_text_quotes_no_figure_its_own_outputs_do_not_show(nb):
     assert not found, "say it without the number, or point at the output:\n" + "\n".join(found)
 
 
-def _planted(nb: dict, text: str) -> dict:
-    nb = copy.deepcopy(nb)
-    markdown = [c for c in nb["cells"] if c["cell_type"] == "markdown"]
+def _planted(nb: dict, text: str) -> list[str]:
+    """What the check finds in a copy of `nb` with `text` added to its last markdown cell, and only there."""
+    planted = copy.deepcopy(nb)
+    markdown = [c for c in planted["cells"] if c["cell_type"] == "markdown"]
     markdown[-1]["source"] = _text(markdown[-1]["source"]) + "\n\n" + text
-    return nb
+    before = set(stale_figures(nb, "nb"))
+    return [f for f in stale_figures(planted, "nb") if f not in before]
 
 
-def test_a_planted_stale_timing_fails_in_each_language():
+def test_a_planted_stale_figure_fails_in_each_language():
     english = _read(NOTEBOOK_DIR / "07_transfer_learning.ipynb")
     korean = _read(NOTEBOOK_DIR / "ko" / "07_transfer_learning.ipynb")
-    assert stale_figures(_planted(english, "One pass takes about 987 s on our machine."), "en")
-    assert stale_figures(_planted(korean, "한 바퀴에 약 987초가 걸립니다."), "ko")
-    assert stale_figures(_planted(korean, "한 바퀴에 21 ms가 걸립니다."), "ko")
-    assert stale_figures(_planted(english, "In the run stored here the accuracy was 0.9876."), "en")
-    assert stale_figures(_planted(korean, "이번 실행의 정확도는 98.76 %입니다."), "ko")
+    assert _planted(english, "One pass takes about 987 s on our machine.")
+    assert _planted(korean, "한 바퀴에 약 987초가 걸립니다.")
+    assert _planted(korean, "한 바퀴에 21 ms가 걸립니다.")
+    assert _planted(english, "In the run stored here the accuracy was 0.9876.")
+    assert _planted(korean, "이번 실행의 정확도는 98.76 %입니다.")
+    assert not _planted(korean, "이미지의 10분의 1을 씁니다.")  # a fraction, not minutes
 
 
-def test_a_figure_the_outputs_show_passes_and_the_other_languages_does_not():
-    # a timing the Korean run printed is fine in the Korean text; quoted in the English text it is
-    # checked against the English run's outputs instead
+def test_a_figure_its_own_outputs_show_passes_and_the_other_languages_is_checked_against_its_own():
     english = _read(NOTEBOOK_DIR / "03_mlp_image_classifier.ipynb")
     korean = _read(NOTEBOOK_DIR / "ko" / "03_mlp_image_classifier.ipynb")
-    m = TIMING.search(outputs_text(korean))
-    assert m, "ko/03 prints a timing (section 4)"
-    quote = f"{m.group(1)} {m.group(2) or m.group(3)}"
-    assert not stale_figures(_planted(korean, f"여기서는 {quote}입니다."), "ko")
-    if not _shown(m.group(1), UNIT_FAMILY[m.group(2) or m.group(3)], outputs_text(english)):
-        assert stale_figures(_planted(english, f"Here it took {quote}."), "en")
+    for nb, own, other in ((korean, "여기서는 {}입니다.", english), (english, "Here it took {}.", korean)):
+        timings = list(TIMING.finditer(outputs_text(nb)))
+        assert timings, "03 prints timings (section 4)"
+        for m in timings:
+            quote = f"{m.group(1)} {m.group(2) or m.group(3)}"
+            assert not _planted(nb, own.format(quote)), quote
+        # a timing only the other language's run printed is stale here
+        theirs = [m for m in TIMING.finditer(outputs_text(other))
+                  if not _shown(m.group(1), UNIT_FAMILY[m.group(2) or m.group(3)], outputs_text(nb))]
+        for m in theirs:
+            assert _planted(nb, own.format(f"{m.group(1)} {m.group(2) or m.group(3)}"))
 
 
 # --- 2. one run per notebook -----------------------------------------------------------------------
