@@ -304,7 +304,7 @@ def inputs_hash(nb_path: Path) -> str:
 
 
 def built(nb_path: Path) -> dict:
-    """The Korean notebook with the English outputs (before any Korean run): sources, ids, metadata."""
+    """The Korean notebook before its run: translated sources, ids, metadata (outputs: the Korean run's)."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     entries = parse(translation_path(nb_path))
     for cell in nb["cells"]:
