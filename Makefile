@@ -121,8 +121,7 @@ bench: $(STAMP) data $(HUB_STAMP)
 	$(PY) -m dlcourse.workshop.loadtest $(if $(filter-out 0,$(QUICK)),--learners 1 2 --epochs 1 --out bench/raw/hub-quick.json)
 
 execute: $(STAMP) data
-	DLCOURSE_DEVICE=cpu $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+	$(PY) tools/execute.py $(NOTEBOOKS)
 	$(MAKE) ko
 
 # The Korean edition, notebooks/ko/, from the English notebooks and notebooks/ko/translations/

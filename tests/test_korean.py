@@ -59,14 +59,12 @@ def test_korean_notebook_is_the_builds_output(nb):
     committed = json.loads(ko_path.read_text(encoding="utf-8"))
     assert committed["metadata"].get("dlcourse", {}).get("inputs") == tool.inputs_hash(nb), \
         f"notebooks/ko/{nb.name} was not built from the current English notebook and translation: run `make ko`"
-    expected, english = tool.built(nb), _cells(nb)
+    expected = tool.built(nb)
     assert len(committed["cells"]) == len(expected["cells"])
-    for i, (got, want, en) in enumerate(zip(committed["cells"], expected["cells"], english)):
+    for i, (got, want) in enumerate(zip(committed["cells"], expected["cells"])):
         where = f"notebooks/ko/{nb.name} cell {i} (id {want.get('id')})"
         assert (got.get("id"), got["cell_type"], _text(got)) == (want.get("id"), want["cell_type"], _text(want)), \
             f"{where} differs from the build (edit the translation, not the Korean notebook; then `make ko`)"
-        if got["cell_type"] == "code" and not tool.language_dependent(en, got):
-            assert got["outputs"] == en["outputs"], f"{where}: outputs differ from the English notebook's"
     ko_outputs = json.dumps([c.get("outputs", []) for c in committed["cells"]], ensure_ascii=False)
     assert tool.HANGUL.search(ko_outputs), f"notebooks/ko/{nb.name} shows no Korean output (exercise feedback)"
 

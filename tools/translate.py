@@ -24,24 +24,23 @@ the same check.
     python tools/translate.py check    # list every problem; exit 1 if any (changes nothing)
     python tools/translate.py build    # write notebooks/ko/*.ipynb, executing those whose inputs changed
 
-Outputs. The build executes a Korean notebook (a real kernel, CPU, as `make execute` does) when
-its English notebook or its translation changed since the last build, and otherwise leaves the
-file alone: on an unchanged tree the build changes nothing. A code cell keeps the Korean run's
-outputs when they depend on the language (the cell's strings were translated, or it printed
-Hangul, e.g. the exercise feedback); every other code cell shows the English notebook's outputs,
-which the same code produced and which the text (translated from the English) describes.
-`metadata.dlcourse.inputs` records a hash of what the notebook was built from.
+Outputs. The build executes a Korean notebook (a real kernel, CPU, as `make execute` does, with
+tools/execute.py) when its English notebook or its translation changed since the last build, and
+otherwise leaves the file alone: on an unchanged tree the build changes nothing. Every output of a
+Korean notebook is from that one Korean run, sealed as tools/execute.py says
+(`metadata.dlcourse.run`): none is copied from the English notebook, so its timings and results
+are the ones its own cells produced, and its text (translated from the English) must not quote
+the English run's figures. `metadata.dlcourse.inputs` records a hash of what it was built from.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import difflib
 import hashlib
+import importlib.util
 import io
 import json
-import os
 import re
 import sys
 import tokenize
@@ -55,7 +54,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 LANG = "ko"
 OUT_DIR = NOTEBOOK_DIR / LANG
 TRANSLATIONS = OUT_DIR / "translations"
-BUILD_VERSION = "1"  # bump when the build's rules change: every Korean notebook is then rebuilt
+BUILD_VERSION = "2"  # bump when the build's rules change: every Korean notebook is then rebuilt
 TODO = "TODO(ko)"
 SETTING_EN, SETTING_KO = 'set_language("en")', f'set_language("{LANG}")'
 
@@ -305,7 +304,7 @@ def inputs_hash(nb_path: Path) -> str:
 
 
 def built(nb_path: Path) -> dict:
-    """The Korean notebook with the English outputs (before any Korean run): sources, ids, metadata."""
+    """The Korean notebook before its run: translated sources, ids, metadata (outputs: the Korean run's)."""
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     entries = parse(translation_path(nb_path))
     for cell in nb["cells"]:
@@ -320,33 +319,22 @@ def built(nb_path: Path) -> dict:
 
 
 def language_dependent(en_cell, ko_cell) -> bool:
-    """Whether a Korean code cell's outputs are its own run's: translated strings, or Hangul printed."""
+    """Whether a Korean code cell's outputs depend on the language: translated strings, or Hangul printed."""
     if _strings_differ(_source(en_cell), _source(ko_cell)):
         return True
     return bool(HANGUL.search(json.dumps(ko_cell.get("outputs", []), ensure_ascii=False)))
 
 
+def _executor():
+    spec = importlib.util.spec_from_file_location("dlcourse_execute_tool", ROOT / "tools" / "execute.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def execute(nb: dict) -> dict:
-    """Run the Korean notebook in a real kernel (CPU, fixed seeds, as `make execute`); the executed copy."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    run = nbformat.from_dict(copy.deepcopy(nb))
-    for cell in run.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    env = dict(os.environ, TQDM_DISABLE="1", DLCOURSE_DEVICE="cpu", PYDEVD_DISABLE_FILE_VALIDATION="1")
-    NotebookClient(run, timeout=1800, kernel_name="python3",
-                   resources={"metadata": {"path": str(OUT_DIR)}}).execute(env=env)  # the kernel's environment
-    return run
-
-
-def with_outputs(nb: dict, english: dict, run: dict) -> dict:
-    """`nb` (English outputs) with the Korean run's outputs where they depend on the language."""
-    for cell, en_cell, ran in zip(nb["cells"], english["cells"], run["cells"]):
-        if cell["cell_type"] == "code" and language_dependent(en_cell, ran):
-            cell["outputs"] = json.loads(json.dumps(ran["outputs"]))  # plain dicts
-    return nb
+    """One run of the Korean notebook in a real kernel (tools/execute.py): the executed, sealed copy."""
+    return _executor().run(nb, OUT_DIR)
 
 
 def notebook_text(nb: dict) -> str:
@@ -367,9 +355,7 @@ def build(nb_path: Path, force: bool = False) -> str:
     """Write notebooks/ko/<name>.ipynb when its inputs changed (or `force`); what was done, in words."""
     if not force and up_to_date(nb_path):
         return "up to date"
-    english = json.loads(nb_path.read_text(encoding="utf-8"))
-    nb = built(nb_path)
-    nb = with_outputs(nb, english, execute(nb))
+    nb = execute(built(nb_path))  # every output from this one run
     atomic_write_text(korean_path(nb_path), notebook_text(nb))  # never a half-written notebook
     return "built and executed"
 
