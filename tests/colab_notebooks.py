@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,11 +71,9 @@ def colab_kernel(tmp_path_factory):
 @pytest.fixture(scope="session")
 def clone(tmp_path_factory):
     """What pip installs from: this checkout's package files (building in the checkout leaves build/)."""
-    src = tmp_path_factory.mktemp("clone")
-    shutil.copytree(ROOT / "dlcourse", src / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    return src
+    from dlcourse.workshop.bundle import copy_package_sources
+
+    return copy_package_sources(ROOT, tmp_path_factory.mktemp("clone"))
 
 
 def _uninstall_dlcourse():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,10 +115,9 @@ def test_on_colab_it_installs_dlcourse_into_a_fresh_environment(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = str(venv / "bin" / "python")
-    src = tmp_path / "src"
-    shutil.copytree(ROOT / "dlcourse", src / "dlcourse", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
+    from dlcourse.workshop.bundle import copy_package_sources
+
+    src = copy_package_sources(ROOT, tmp_path / "src")
     probe = "import dlcourse; print(dlcourse.__version__, dlcourse.__file__)"
 
     # Outside Colab: nothing is installed, and the cell stops with its one-line message.

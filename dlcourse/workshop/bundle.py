@@ -174,15 +174,20 @@ def download_wheels(wheels: list[Wheel], folder: Path, timeout: float = 60.0) ->
                                   "nothing was kept; run the bundle again")
 
 
+def copy_package_sources(checkout: Path, dest: Path) -> Path:
+    """Copy what building dlcourse's wheel reads (the package, its solutions, pyproject.toml, README.md) to `dest`."""
+    for part in ("dlcourse", "notebooks/solutions"):  # the solutions are packaged as dlcourse.solutions
+        shutil.copytree(checkout / part, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(checkout / name, dest / name)
+    return dest
+
+
 def _build_dlcourse_wheel(checkout: Path, folder: Path) -> None:
     """Build dlcourse's own wheel (pure Python: one for every platform) into `folder`."""
     with tempfile.TemporaryDirectory() as tmp:
         # build from a copy, so the build leaves no build/ or egg-info in the checkout
-        src = Path(tmp) / "src"
-        for part in ("dlcourse", "notebooks/solutions"):  # the solutions are packaged as dlcourse.solutions
-            shutil.copytree(checkout / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(checkout / name, src / name)
+        src = copy_package_sources(checkout, Path(tmp) / "src")
         run = subprocess.run([_uv(checkout), "build", "--wheel", "--quiet", "--out-dir", str(Path(tmp) / "dist"),
                               str(src)], capture_output=True, text=True)
         if run.returncode != 0:
