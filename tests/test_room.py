@@ -54,12 +54,15 @@ def _check_in_subprocess(env: dict, code: str = 'check("01.1", ...)') -> subproc
 def test_a_check_records_in_the_room_only(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != progress.ENV} | {"HOME": str(tmp_path)}
     out = _check_in_subprocess(env)
-    assert out.returncode == 0 and "not yet" in out.stdout
+    assert out.returncode == 0 and "not tried" in out.stdout  # the blank `...`
     assert not (tmp_path / ".dlcourse").exists()  # outside the room: nothing written
     out = _check_in_subprocess(env | {progress.ENV: "1"})
     assert out.returncode == 0 and out.stderr == ""
     states, last = read_progress(tmp_path)
-    assert states["01.1"]["state"] == "not yet" and last is not None
+    assert states["01.1"]["state"] == "not tried" and last is not None
+    out = _check_in_subprocess(env | {progress.ENV: "1"}, WRONG)  # tried, wrong: "not yet" replaces it
+    assert out.returncode == 0 and out.stderr == "" and "not yet" in out.stdout
+    assert read_progress(tmp_path)[0]["01.1"]["state"] == "not yet"
     assert stat.S_IMODE((tmp_path / progress.PROGRESS_FILE).stat().st_mode) == 0o600
 
 
