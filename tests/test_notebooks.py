@@ -63,6 +63,7 @@ def check_04(m):
 def check_05(m):
     assert m["test_accuracy"] >= 0.90
     assert m["num_parameters"] < m["mlp_num_parameters"]
+    assert m["test_accuracy"] > m["mlp_test_accuracy"]  # the MLP trained the same way (section 5's table)
     assert m["conv_equivalence_max_abs_diff"] < 1e-5
 
 

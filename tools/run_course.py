@@ -35,6 +35,9 @@ def run(notebooks: list[Path], out: Path, device: str, seed: int) -> list[dict]:
                 str(nb), str(out / nb.name), kernel_name="python3", cwd=str(nb.parent),
                 parameters={"DEVICE": device, "SEED": seed, "METRICS_PATH": str(metrics_path.resolve())},
                 progress_bar=False, execution_timeout=1800,
+                # papermill would rewrite the output notebook at every cell's start and end, and wait for
+                # the kernel to wind down after the last cell: neither is course time (about 1 s a notebook)
+                request_save_on_cell_execute=False, shutdown_kernel="immediate",
             )
         except Exception as exc:  # keep going: the table shows which notebook failed
             error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
