@@ -315,9 +315,9 @@ KO: dict[str, str] = {
     "forward(self, x) returns self.w * x + self.b":
         "forward(self, x)는 self.w * x + self.b를 반환합니다.",
     "each example adds -log of the probability given to its true label: p where y is 1, 1 - p where y is 0":
-        "예제마다 정답 라벨에 준 확률의 -log가 더해집니다. y가 1이면 p, y가 0이면 1 - p가 그 확률입니다.",
+        "샘플마다 정답 라벨에 준 확률의 -log가 더해집니다. y가 1이면 p, y가 0이면 1 - p가 그 확률입니다.",
     "-(y * log(p) + (1 - y) * log(1 - p)), then the mean over the examples":
-        "-(y * log(p) + (1 - y) * log(1 - p))를 구한 다음 예제들에 대해 평균을 내세요.",
+        "-(y * log(p) + (1 - y) * log(1 - p))를 구한 다음 샘플들에 대해 평균을 내세요.",
     "return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()":
         "-(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()을 반환하세요.",
     "nn.Linear multiplies each row of x by the weight matrix, then adds the bias":
