@@ -174,3 +174,33 @@ def test_quick_bench_runs_every_named_section_and_keeps_the_full_results(tmp_pat
     refused = subprocess.run([sys.executable, "-m", "bench.bench", "--quick", "--readme"], cwd=root,
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "--readme needs a full run" in refused.stderr
+
+
+def test_run_course_writes_each_notebook_and_its_metrics_and_names_a_failure(tmp_path):
+    """`make course` (tools/run_course.py): each notebook executed with its parameters injected, written
+    once with every cell's output, its metrics beside it; a failing notebook is named and the run exits 1."""
+    import nbformat
+
+    def notebook(name, *sources):
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                               "display_name": "Python 3"}})
+        nb.cells = [nbformat.v4.new_code_cell("DEVICE = 'auto'\nSEED = 1\nMETRICS_PATH = None",
+                                              metadata={"tags": ["parameters"]})]
+        nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    good = notebook("01_good.ipynb", "print('seed', SEED)",
+                    "import json; json.dump({'final_loss': 0.5}, open(METRICS_PATH, 'w'))")
+    bad = notebook("02_bad.ipynb", "raise ValueError('planted')")
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--out", str(out), "--seed", "3",
+                          str(good), str(bad)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr
+    executed = nbformat.read(out / "01_good.ipynb", as_version=4)
+    assert [o["text"] for o in executed.cells[2].outputs] == ["seed 3\n"]  # the injected SEED, the last cell's output
+    assert json.loads((out / "01_good.json").read_text()) == {"final_loss": 0.5}
+    rows = {r["notebook"]: r for r in json.loads((out / "course.json").read_text())}
+    assert rows["01_good.ipynb"]["error"] is None and rows["01_good.ipynb"]["value"] == 0.5
+    assert "PapermillExecutionError" in rows["02_bad.ipynb"]["error"] and "FAILED" in run.stdout
