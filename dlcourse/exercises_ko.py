@@ -196,7 +196,7 @@ KO: dict[str, str] = {
     "return a pair (path, label id), got {got!r}":
         "(경로, 라벨 id) 쌍을 반환하세요. 지금은 {got!r}입니다.",
     "split on the TAB only, line.split('\\t'): file names may contain spaces":
-        "파일 이름에 공백이 들어갈 수 있으니 line.split('\\t')처럼 탭으로만 나누세요.",
+        "파일 이름에 공백이 들어갈 수 있으니 line.split('\\t')처럼 TAB으로만 나누세요.",
     "turn the label id into a number: int(label)":
         "int(label)로 라벨 id를 숫자로 바꾸세요.",
     "the label id should be an int, got {got}":
@@ -395,13 +395,13 @@ KO: dict[str, str] = {
     "out = torch.empty(H // size, W // size), fill it with the two loops above, return out":
         "out = torch.empty(H // size, W // size)를 만들고 위의 이중 반복문으로 채운 다음 out을 반환하세요.",
     "a line holds the path, a TAB, and the label id; paths may contain spaces":
-        "한 줄에는 경로, TAB, 라벨 번호가 있습니다. 경로에는 공백이 들어갈 수 있습니다.",
+        "한 줄에는 경로, TAB, 라벨 id가 있습니다. 경로에는 공백이 들어갈 수 있습니다.",
     "path, label = line.rstrip('\\n').split('\\t')":
         "path, label = line.rstrip('\\n').split('\\t')",
     "return path, int(label)":
         "path, int(label)을 반환하세요.",
     "open self.samples[index]'s path with PIL, gray and resized; then a float tensor (1, H, W) in [0, 1]":
-        "self.samples[index]의 경로를 PIL로 열어 흑백으로 바꾸고 크기를 조정한 다음, [0, 1] 범위의 (1, H, W) 실수 텐서로 만드세요.",
+        "self.samples[index]의 경로를 PIL로 열어 흑백으로 바꾸고 크기를 조정한 다음, [0, 1] 범위의 (1, H, W) float 텐서로 만드세요.",
     "Image.open(path).convert('L').resize((W, H)): PIL sizes are (width, height)":
         "Image.open(path).convert('L').resize((W, H))를 쓰세요. PIL의 크기는 (너비, 높이) 순서입니다.",
     "x = torch.from_numpy(np.array(image)).float().div(255).unsqueeze(0); return x, torch.tensor(label, dtype=torch.float32)":

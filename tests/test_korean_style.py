@@ -38,7 +38,11 @@ ONE_WORD = [
     ("사전 학습", ["사전학습", "프리트레인"]),
     ("발표", ["강연"]),  # the talk
     ("과정", ["강좌"]),  # the course
+    ("흑백", ["회색조", "그레이스케일"]),  # grayscale (notebook 01 glosses 흑백(grayscale); 01, 03-07 and the hints)
 ]
+# A particle written for the word an agreed term replaced (강좌가 -> 과정가): 과정 ends in a
+# consonant (과정이, 과정을, 과정은, 과정과, 과정으로), 발표 in a vowel (발표가, 발표를, 발표는, 발표와, 발표로).
+WRONG_PARTICLE = re.compile(r"(?:과정(?:가|를|는|와|로)|발표(?:을|은|과|으로))(?![\uac00-\ud7a3])")
 # The boilerplate labels of a notebook's first cell and its end, and the variants they replaced.
 LABELS = {
     "**이 노트북에서 배울 내용.**": ["배우는 내용", "배우는 것:", "배울 내용:"],
@@ -78,6 +82,10 @@ def rejected_words(text: str) -> list[str]:
     return [f"{bad} (use {good})" for good, bads in ONE_WORD for bad in bads if bad in text]
 
 
+def wrong_particles(text: str) -> list[str]:
+    return WRONG_PARTICLE.findall(text)
+
+
 def colons_after_sentences(text: str) -> list[str]:
     return [m.group(0) for m in COLON_AFTER_SENTENCE.finditer(text)]
 
@@ -101,6 +109,9 @@ def long_sentences(text: str, limit: int = MAX_SENTENCE) -> list[str]:
 
 def test_the_checks_catch_planted_faults():
     assert rejected_words("특성 맵에 2x2 윈도우로 풀링합니다.") == ["특성 (use 특징)", "윈도우 (use 윈도)"]
+    assert rejected_words("회색조 이미지를 세 채널로 복제합니다.") == ["회색조 (use 흑백)"]
+    assert wrong_particles("이 과정가 만든 가중치와 발표을 따라갑니다.") == ["과정가", "발표을"]
+    assert wrong_particles("이 과정이 만든 가중치와 발표를 따라갑니다. 과정과 발표로") == []
     assert colons_after_sentences("패딩은 양쪽에 테두리를 붙입니다: 2 * padding") == ["붙입니다:"]
     assert colons_after_sentences("아직 남은 문제: 02.1") == []  # a label, not a sentence
     assert colons_after_sentences("**해 보세요.** `LR`") == []
@@ -114,6 +125,11 @@ def test_the_checks_catch_planted_faults():
 @pytest.mark.parametrize("name", sorted(n for n in korean_sources() if not n.endswith("(markdown)")))
 def test_one_word_per_concept(name):
     assert rejected_words(korean_sources()[name]) == [], f"{name}: a variant of an agreed term"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in korean_sources() if not n.endswith("(markdown)")))
+def test_particles_fit_the_agreed_words(name):
+    assert wrong_particles(korean_sources()[name]) == [], f"{name}: a particle for the replaced word"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in korean_sources() if not n.endswith(".txt")))
