@@ -324,7 +324,7 @@ def summary(results: dict) -> str:
                      f"takes {t['ratio_text']} as long to 0.88 test accuracy.")
     if "ratio" in (f := s.get("fit", {})):
         lines.append(f"- `fit` runs at {f['ratio']:.3f} of a bare loop's speed (target >= {f['target']}).")
-    return "\n".join(["Measured with `make bench` on: " + machine_line(results) + ".", "", *lines])
+    return "\n".join(["Measured with `python -m bench.bench` (what `make bench` runs) on: " + machine_line(results) + ".", "", *lines])
 
 
 def main(argv: list[str] | None = None) -> int:
